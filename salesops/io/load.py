@@ -1,0 +1,499 @@
+"""``salesops.load``: read → map columns → coerce types → validate → :class:`SalesData`.
+
+Rows read = rows accepted + rows rejected, for every table and source; a rejected row is kept in the
+quarantine with every problem it has, never silently dropped.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pandera.pandas as pa
+import yaml
+
+from salesops.io.coerce import EXPECTED, coerce, null_mask
+from salesops.io.data import SalesData
+from salesops.io.errors import LoadError, ValidationError
+from salesops.io.mapping import Mapping, SourceMapping, resolve_mapping
+from salesops.io.quality import COUNT_COLUMNS, REJECTED_COLUMNS, DataQualityReport
+from salesops.io.readers import RawFrame, ignored_files, is_database_url, iter_source, redact_url
+from salesops.paths import templates_dir
+from salesops.schema import relations
+from salesops.schema.models import CHECK_NOT_NULL, build_schema, column_checks
+from salesops.schema.rules import RULES, ValidationContext
+from salesops.schema.tables import LOAD_ORDER, TABLES
+
+#: Columns the loader can fill in when an export lacks them.
+DERIVABLE = {("opportunities", "is_closed"), ("opportunities", "is_won")}
+
+
+@dataclass
+class _Part:
+    """One source's contribution to a canonical table, after mapping and coercion."""
+
+    origin: str
+    raw: pd.DataFrame  # the source rows as read (for the quarantine)
+    frame: pd.DataFrame  # canonical columns, coerced
+    row_numbers: np.ndarray
+    problems: pd.DataFrame  # positional index within this part
+    malformed: list[tuple[int, str, str]]
+
+
+def load(
+    source: Any,
+    mapping: str | Path | dict | Mapping | None = None,
+    strict: bool = False,
+    as_of: str | pd.Timestamp | None = None,
+) -> SalesData:
+    """Load a CRM export into validated canonical tables.
+
+    Parameters
+    ----------
+    source : str, Path or Ibis connection
+        A folder of CSV / Parquet / Excel files named after the tables (or after the export's objects,
+        with a mapping), a single such file, a DuckDB file, a database URL (``postgresql://user@host/db``;
+        ``${VAR}`` in it is read from the environment, so passwords never travel as parameters), or an
+        Ibis connection.
+    mapping : str, Path, dict or Mapping, optional
+        A preset (``"salesforce"``, ``"hubspot"``, ``"maven_crm"``), a mapping YAML file or its parsed
+        content; ``None`` reads the canonical model as it is.
+    strict : bool
+        Raise :class:`~salesops.io.ValidationError` listing every problem when any row is rejected.
+    as_of : str or Timestamp, optional
+        When the export was taken. Nothing that already happened may lie after it. A date alone means the
+        end of that day (UTC). Default: the checks use the current time, and ``SalesData.as_of`` is the
+        latest event recorded in the data.
+
+    Returns
+    -------
+    SalesData
+        Validated tables (absent ones ``None``) and ``quality``: counts per table and source (read =
+        accepted + rejected), one row per problem, the quarantined rows.
+
+    Raises
+    ------
+    LoadError
+        The source is missing, a file cannot be read or is not tabular, a file matches no table, or a
+        required column is missing (the message names the file and the column and lists what was expected).
+    """
+    the_mapping = resolve_mapping(mapping)
+    given_as_of = _parse_as_of(as_of)
+    check_as_of = given_as_of if given_as_of is not None else pd.Timestamp.now(tz="UTC")
+
+    parts = _collect_parts(source, the_mapping)
+    if "stages" not in parts:
+        parts["stages"] = [_default_stages(the_mapping)]
+
+    accepted: dict[str, pd.DataFrame] = {}
+    counts, problems, quarantine = [], [], {}
+    for table in LOAD_ORDER:
+        if table not in parts:
+            continue
+        stages = frozenset(accepted["stages"]["stage"]) if "stages" in accepted else frozenset()
+        ctx = ValidationContext(as_of=check_as_of, stages=stages)
+        result = _validate_table(table, parts[table], ctx, accepted)
+        accepted[table] = result.accepted
+        counts.append(result.counts)
+        problems.append(result.problems)
+        if result.quarantine is not None:
+            quarantine[table] = result.quarantine
+
+    report = DataQualityReport(
+        counts=pd.concat(counts, ignore_index=True) if counts else pd.DataFrame(columns=COUNT_COLUMNS),
+        rejected=_concat_problems(problems),
+        quarantine=quarantine,
+        ignored=_ignored(source),
+        as_of=check_as_of,
+    )
+    data = SalesData(
+        tables=accepted,
+        quality=report,
+        as_of=given_as_of if given_as_of is not None else _latest_event(accepted, check_as_of),
+        source=redact_url(str(source)) if is_database_url(source) else str(source),
+    )
+    if strict and not report.ok:
+        raise ValidationError(
+            f"{int(report.counts['rejected'].sum()):,} row(s) rejected loading {data.source}:\n" + _list_problems(report),
+            report,
+        )
+    return data
+
+
+def _concat_problems(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    frames = [f for f in frames if len(f)]
+    if not frames:
+        return pd.DataFrame(columns=REJECTED_COLUMNS)
+    return pd.concat(frames, ignore_index=True)[REJECTED_COLUMNS]
+
+
+def _list_problems(report: DataQualityReport) -> str:
+    lines = [
+        f"  {r.table} {r.source} row {r.row} (id {r.record_id}): {r.column} [{r.check}] {r.message}; value {r.value!r}"
+        for r in report.rejected.itertuples(index=False)
+    ]
+    return "\n".join(lines)
+
+
+def _parse_as_of(as_of: str | pd.Timestamp | None) -> pd.Timestamp | None:
+    if as_of is None or (isinstance(as_of, str) and not as_of.strip()):
+        return None
+    ts = pd.Timestamp(as_of)
+    if isinstance(as_of, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", as_of.strip()):
+        ts = ts + pd.Timedelta(days=1) - pd.Timedelta(microseconds=1)
+    return ts.tz_localize("UTC") if ts.tz is None else ts.tz_convert("UTC")
+
+
+def _latest_event(tables: dict[str, pd.DataFrame], fallback: pd.Timestamp) -> pd.Timestamp:
+    latest = None
+    for name, frame in tables.items():
+        for spec in TABLES[name].columns:
+            if spec.not_after_as_of and spec.name in frame.columns and frame[spec.name].notna().any():
+                value = frame[spec.name].max()
+                value = value.tz_localize("UTC") + pd.Timedelta(days=1) - pd.Timedelta(microseconds=1) if value.tz is None else value
+                latest = value if latest is None or value > latest else latest
+    return latest if latest is not None else fallback
+
+
+def _ignored(source: Any) -> list[str]:
+    if isinstance(source, str | Path) and not is_database_url(source) and Path(source).is_dir():
+        return [f"{name} (not a table file)" for name in ignored_files(Path(source))]
+    return []
+
+
+# --------------------------------------------------------------------------- reading and mapping
+
+
+def _collect_parts(source: Any, mapping: Mapping) -> dict[str, list[_Part]]:
+    parts: dict[str, list[_Part]] = defaultdict(list)
+    from_database = is_database_url(source) or not isinstance(source, str | Path) or str(source).endswith((".duckdb", ".ddb"))
+    for raw in iter_source(source):
+        targets = mapping.for_stem(raw.stem)
+        if not targets:
+            if from_database:
+                continue  # a database holds other tables too; only the mapped ones are read
+            raise LoadError(
+                f"{raw.origin}: {raw.stem!r} is not a known table; name files after a table or map them in a "
+                f"mapping file. Expected one of: {', '.join(mapping.expected_stems)}"
+            )
+        for target in targets:
+            parts[target.table].append(_map_part(raw, target))
+    return parts
+
+
+def _normalise(name: str) -> str:
+    return re.sub(r"[^0-9a-z]+", "_", name.strip().lower()).strip("_")
+
+
+def _map_part(raw: RawFrame, target: SourceMapping) -> _Part:
+    spec = TABLES[target.table]
+    frame = raw.frame.reset_index(drop=True)
+    by_normal = {_normalise(c): c for c in frame.columns}
+    selected: dict[str, pd.Series] = {}
+    for column in spec.columns:
+        name = column.name
+        if name in target.derive:
+            selected[name] = _derive(frame, target.derive[name], raw.origin, name)
+        elif name in target.columns:
+            src = target.columns[name]
+            if src not in frame.columns:
+                if column.required and name not in target.constants:
+                    raise LoadError(
+                        f"{raw.origin}: column {src!r} (mapped to {target.table}.{name}) is missing; "
+                        f"the file has: {', '.join(map(str, frame.columns))}"
+                    )
+                continue
+            selected[name] = frame[src]
+        elif name in by_normal and not _claimed(by_normal[name], target):
+            selected[name] = frame[by_normal[name]]
+        if name in target.constants:
+            constant = target.constants[name]
+            if name in selected:
+                selected[name] = selected[name].where(~null_mask(selected[name]), constant)
+            else:
+                selected[name] = pd.Series([constant] * len(frame), index=frame.index, dtype=object)
+        if name in target.values and name in selected:
+            recode = {str(k): v for k, v in target.values[name].items()}
+            col = selected[name]
+            as_text = col.astype(object).where(col.isna(), col.astype(str).str.strip())
+            selected[name] = as_text.map(lambda v, r=recode: r.get(v, v) if isinstance(v, str) else v)
+    missing = [c for c in spec.required_columns if c not in selected and (target.table, c) not in DERIVABLE]
+    if missing:
+        hint = "" if not target.columns else f" (mapping {target.sources})"
+        raise LoadError(
+            f"{raw.origin}: required column(s) {', '.join(missing)} of table {target.table!r} missing{hint}; "
+            f"expected columns: {', '.join(spec.required_columns)} (required), "
+            f"{', '.join(c for c in spec.column_names if c not in spec.required_columns)} (optional); "
+            f"the file has: {', '.join(map(str, frame.columns))}"
+        )
+    coerced: dict[str, pd.Series] = {}
+    problems = []
+    for name, values in selected.items():
+        column = spec.column(name)
+        out, failed = coerce(values, column.kind, target.formats.get(name))
+        coerced[name] = out
+        if failed.any():
+            positions = failed.to_numpy().nonzero()[0]
+            bad = values.iloc[positions].astype(str)
+            problems.append(
+                pd.DataFrame(
+                    {
+                        "index": positions,
+                        "column": name,
+                        "check": "type",
+                        "value": bad.to_numpy(),
+                        "message": f"{name}: expected {EXPECTED[column.kind]}",
+                    }
+                )
+            )
+    canonical = pd.DataFrame(coerced, index=frame.index)
+    return _Part(
+        origin=raw.origin,
+        raw=frame,
+        frame=canonical,
+        row_numbers=np.asarray(raw.row_numbers),
+        problems=pd.concat(problems, ignore_index=True) if problems else pd.DataFrame(columns=relations.PROBLEM_COLUMNS),
+        malformed=raw.malformed,
+    )
+
+
+def _claimed(source_column: str, target: SourceMapping) -> bool:
+    """A source column already mapped to another canonical column is not taken a second time by name."""
+    return source_column in target.columns.values()
+
+
+def _derive(frame: pd.DataFrame, expression: str, origin: str, name: str) -> pd.Series:
+    names = {c: f"c{i}" for i, c in enumerate(frame.columns)}
+    env = {}
+    text = expression
+    for column, alias in sorted(names.items(), key=lambda kv: -len(str(kv[0]))):
+        if re.search(rf"(?<![\w]){re.escape(str(column))}(?![\w])", text):
+            text = re.sub(rf"(?<![\w]){re.escape(str(column))}(?![\w])", alias, text)
+            env[alias] = coerce(frame[column], "float")[0]
+    try:
+        return pd.Series(pd.eval(text, local_dict=env), index=frame.index, dtype=float)
+    except Exception as exc:  # noqa: BLE001
+        raise LoadError(f"{origin}: cannot compute {name} = {expression!r} ({exc}); columns: {', '.join(frame.columns)}") from exc
+
+
+def _default_stages(mapping: Mapping) -> _Part:
+    if mapping.stages is not None:
+        rows, origin = mapping.stages, f"{mapping.path or mapping.name} (stages)"
+    else:
+        path = templates_dir() / "stages.yaml"
+        rows, origin = yaml.safe_load(path.read_text(encoding="utf-8"))["stages"], str(path)
+    raw = RawFrame("stages", origin, pd.DataFrame(rows))
+    return _map_part(raw, SourceMapping("stages", ("stages",)))
+
+
+# --------------------------------------------------------------------------- validation
+
+
+@dataclass
+class _TableResult:
+    accepted: pd.DataFrame
+    counts: pd.DataFrame
+    problems: pd.DataFrame
+    quarantine: pd.DataFrame | None
+
+
+def _validate_table(table: str, parts: list[_Part], ctx: ValidationContext, accepted: dict[str, pd.DataFrame]) -> _TableResult:
+    spec = TABLES[table]
+    columns = [c for c in spec.column_names if any(c in p.frame.columns for p in parts)]
+    frame = pd.concat([p.frame.reindex(columns=columns) for p in parts], ignore_index=True)
+    frame = _restore_dtypes(frame, table)
+    offsets = np.cumsum([0] + [len(p.frame) for p in parts])
+    origin = np.repeat([p.origin for p in parts], [len(p.frame) for p in parts])
+    rows = np.concatenate([p.row_numbers for p in parts]) if parts else np.array([], dtype=int)
+
+    if table == "opportunities":
+        frame = _derive_status(frame, accepted.get("stages"))
+        columns = list(frame.columns)
+
+    found = [p.problems.assign(index=p.problems["index"].astype(int) + offsets[i]) for i, p in enumerate(parts) if len(p.problems)]
+    type_failed = pd.concat(found, ignore_index=True) if found else pd.DataFrame(columns=relations.PROBLEM_COLUMNS)
+    found.append(_pandera_problems(table, frame, ctx, type_failed))
+    found.append(relations.duplicate_keys(table, frame, rows))
+    found.append(relations.duplicate_rows(table, frame, rows))
+    found.append(relations.foreign_keys(table, frame, accepted))
+    problems = pd.concat([f for f in found if len(f)], ignore_index=True) if any(len(f) for f in found) else pd.DataFrame(columns=relations.PROBLEM_COLUMNS)
+
+    bad = np.zeros(len(frame), dtype=bool)
+    if len(problems):
+        bad[problems["index"].astype(int).to_numpy()] = True
+    good = frame.loc[~bad].reset_index(drop=True)
+    good = _final_dtypes(good, table)
+
+    record_ids = _record_ids(table, frame)
+    rejected = pd.DataFrame(columns=REJECTED_COLUMNS)
+    if len(problems):
+        idx = problems["index"].astype(int).to_numpy()
+        rejected = pd.DataFrame(
+            {
+                "table": table,
+                "source": origin[idx],
+                "row": rows[idx],
+                "record_id": record_ids[idx],
+                "column": problems["column"].to_numpy(),
+                "check": problems["check"].to_numpy(),
+                "value": [None if _isna(v) else str(v) for v in problems["value"]],
+                "message": problems["message"].to_numpy(),
+            }
+        ).sort_values(["source", "row", "column"], kind="stable", na_position="first")
+
+    malformed_rows = []
+    for p in parts:
+        for number, line, message in p.malformed:
+            malformed_rows.append(
+                {"table": table, "source": p.origin, "row": number, "record_id": None, "column": None,
+                 "check": "field_count", "value": line, "message": message}
+            )
+    if malformed_rows:
+        rejected = pd.concat([rejected, pd.DataFrame(malformed_rows)], ignore_index=True)
+
+    count_rows = []
+    for i, p in enumerate(parts):
+        part_bad = int(bad[offsets[i] : offsets[i + 1]].sum()) + len(p.malformed)
+        read = len(p.frame) + len(p.malformed)
+        count_rows.append({"table": table, "source": p.origin, "read": read, "accepted": read - part_bad, "rejected": part_bad})
+
+    quarantine = _quarantine(parts, bad, offsets, rejected) if (bad.any() or malformed_rows) else None
+    return _TableResult(good, pd.DataFrame(count_rows, columns=COUNT_COLUMNS), rejected.reset_index(drop=True), quarantine)
+
+
+def _isna(value: Any) -> bool:
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def _restore_dtypes(frame: pd.DataFrame, table: str) -> pd.DataFrame:
+    """Concatenating parts with empty columns can lose dtypes; put the canonical ones back."""
+    for column in frame.columns:
+        kind = TABLES[table].column(column).kind
+        if kind == "timestamp" and not isinstance(frame[column].dtype, pd.DatetimeTZDtype):
+            frame[column] = pd.to_datetime(frame[column], utc=True)
+        elif kind == "date" and not pd.api.types.is_datetime64_dtype(frame[column].dtype):
+            frame[column] = pd.to_datetime(frame[column])
+        elif kind == "float":
+            frame[column] = frame[column].astype(float)
+        elif kind == "bool":
+            frame[column] = frame[column].astype("boolean")
+        elif kind == "int":
+            frame[column] = frame[column].astype("Int64")
+    return frame
+
+
+def _derive_status(frame: pd.DataFrame, stages: pd.DataFrame | None) -> pd.DataFrame:
+    """Fill ``is_closed`` / ``is_won`` from the stage table where the export does not carry them."""
+    if stages is None or "stage" not in frame.columns:
+        return frame
+    lookup = stages.set_index("stage")
+    for column in ("is_closed", "is_won"):
+        from_stage = frame["stage"].map(lookup[column]).astype("boolean")
+        if column not in frame.columns:
+            frame[column] = from_stage
+        else:
+            frame[column] = frame[column].fillna(from_stage)
+    order = [c for c in TABLES["opportunities"].column_names if c in frame.columns]
+    return frame[order]
+
+
+def _pandera_problems(table: str, frame: pd.DataFrame, ctx: ValidationContext, type_failed: pd.DataFrame) -> pd.DataFrame:
+    """Run the pandera schema; a cell that already failed coercion is not reported again as null."""
+    schema = build_schema(table, ctx, present=list(frame.columns))
+    try:
+        schema.validate(frame, lazy=True)
+        return pd.DataFrame(columns=relations.PROBLEM_COLUMNS)
+    except pa.errors.SchemaErrors as exc:
+        cases = exc.failure_cases
+    cases = cases[cases["index"].notna()].copy()
+    cases["index"] = cases["index"].astype(int)
+    out = []
+    names = {
+        (c.name, check.error): name for c in TABLES[table].columns for check, name in column_checks(c, table, ctx)
+    }
+    rules = {rule.name: rule for rule in RULES.get(table, ())}
+    column_level = cases[cases["schema_context"] == "Column"]
+    if len(column_level):
+        raw_check = column_level["check"].astype(str)
+        check = [
+            CHECK_NOT_NULL if ch == "not_nullable" else names.get((col, ch), ch)
+            for col, ch in zip(column_level["column"], raw_check)
+        ]
+        msg = [
+            f"{col}: required value missing" if ch == "not_nullable" else ch
+            for col, ch in zip(column_level["column"], raw_check)
+        ]
+        out.append(pd.DataFrame({"index": column_level["index"].to_numpy(), "column": column_level["column"].to_numpy(),
+                                 "check": check, "value": column_level["failure_case"].to_numpy(), "message": msg}))
+    wide = cases[cases["schema_context"] == "DataFrameSchema"].drop_duplicates(["check", "index"])
+    if len(wide):
+        cols = [rules[ch].columns for ch in wide["check"]]
+        values = [_row_values(frame, int(i), c) for i, c in zip(wide["index"], cols)]
+        out.append(pd.DataFrame({"index": wide["index"].to_numpy(), "column": [", ".join(c) for c in cols],
+                                 "check": wide["check"].to_numpy(), "value": values,
+                                 "message": [rules[ch].message for ch in wide["check"]]}))
+    result = pd.concat(out, ignore_index=True) if out else pd.DataFrame(columns=relations.PROBLEM_COLUMNS)
+    if len(type_failed) and len(result):
+        seen = set(zip(type_failed["index"].astype(int), type_failed["column"]))
+        keep = [not (ch == CHECK_NOT_NULL and (i, c) in seen) for i, c, ch in zip(result["index"], result["column"], result["check"])]
+        result = result[keep]
+    return result
+
+
+def _row_values(frame: pd.DataFrame, index: int, columns: tuple[str, ...]) -> str:
+    return ", ".join(f"{c}={_fmt(frame.at[index, c])}" for c in columns)
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, pd.Timestamp):
+        return value.strftime("%Y-%m-%d") if value == value.normalize() else value.isoformat()
+    return str(value)
+
+
+def _record_ids(table: str, frame: pd.DataFrame) -> np.ndarray:
+    key = [c for c in TABLES[table].primary_key if c in frame.columns] or [
+        c for c in TABLES[table].column_names if TABLES[table].column(c).kind == "id" and c in frame.columns
+    ][:1]
+    if not key:
+        return np.full(len(frame), None, dtype=object)
+    if len(key) == 1:
+        return frame[key[0]].astype(object).where(frame[key[0]].notna(), None).to_numpy()
+    return frame[key].astype(str).agg("|".join, axis=1).to_numpy()
+
+
+def _final_dtypes(frame: pd.DataFrame, table: str) -> pd.DataFrame:
+    """Required booleans become plain ``bool`` (no nulls remain); everything else keeps its canonical dtype."""
+    for column in frame.columns:
+        spec = TABLES[table].column(column)
+        if spec.kind == "bool" and spec.required:
+            frame[column] = frame[column].astype(bool)
+    return frame
+
+
+def _quarantine(parts: list[_Part], bad: np.ndarray, offsets: np.ndarray, rejected: pd.DataFrame) -> pd.DataFrame:
+    """The rejected rows as the source had them, with where they came from and what is wrong."""
+    reasons = (
+        rejected.assign(text=rejected["column"].fillna("(row)").astype(str) + ": " + rejected["message"].astype(str))
+        .groupby(["source", "row"])["text"]
+        .agg("; ".join)
+    )
+    frames = []
+    for i, p in enumerate(parts):
+        mask = bad[offsets[i] : offsets[i + 1]]
+        raw = p.raw.loc[mask].copy()
+        raw.insert(0, "_row", p.row_numbers[mask])
+        raw.insert(0, "_source", p.origin)
+        for number, line, _ in p.malformed:
+            raw = pd.concat([raw, pd.DataFrame([{"_source": p.origin, "_row": number, "_raw_line": line}])], ignore_index=True)
+        frames.append(raw)
+    out = pd.concat(frames, ignore_index=True)
+    out["_problems"] = [reasons.get((s, r), "") for s, r in zip(out["_source"], out["_row"])]
+    return out

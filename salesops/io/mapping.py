@@ -1,0 +1,175 @@
+"""Mapping files: how an export's files and fields map onto the canonical model.
+
+A mapping is YAML of this form (presets live in ``templates/mappings/``)::
+
+    name: salesforce
+    timezone: UTC                    # of naive timestamps (optional)
+    decimal: "."                     # or "," for decimal-comma exports (optional)
+    date_format: monthfirst          # or dayfirst / iso / yyyymmdd / a strftime pattern (optional)
+    stages:                          # optional: the stage table, as in templates/stages.yaml
+      - {stage: Won, order: 3, probability: 1.0, is_closed: true, is_won: true}
+    tables:
+      opportunities:                 # a canonical table ...
+        from: [Opportunity]          # ... read from these files (stem, any case) or database tables
+        columns:                     # canonical column: source column
+          opportunity_id: Id
+          amount: Amount
+        values:                      # optional: recode values of a canonical column
+          type: {New Business: new_business}
+        constants:                   # optional: a value for every row
+          currency: USD
+        derive:                      # optional: a pandas expression over the *source* columns
+          amount: "Quantity * UnitPrice"
+        formats:                     # optional per-column hints
+          close_date: {date_format: dayfirst}
+      activities:                    # a table may be assembled from several sources
+        - {from: Task, columns: {...}, constants: {type: call}}
+        - {from: Event, columns: {...}, constants: {type: meeting}}
+
+Source columns that the mapping does not name are kept only when their name already is a canonical column.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from salesops.io.coerce import ColumnFormat
+from salesops.io.errors import LoadError
+from salesops.paths import templates_dir
+from salesops.schema.tables import TABLES
+
+
+@dataclass(frozen=True)
+class SourceMapping:
+    """How one source (a file or database table) becomes (part of) a canonical table."""
+
+    table: str
+    sources: tuple[str, ...]
+    columns: dict[str, str] = field(default_factory=dict)
+    values: dict[str, dict[str, Any]] = field(default_factory=dict)
+    constants: dict[str, Any] = field(default_factory=dict)
+    derive: dict[str, str] = field(default_factory=dict)
+    formats: dict[str, ColumnFormat] = field(default_factory=dict)
+
+    def matches(self, stem: str) -> bool:
+        return stem.lower() in {s.lower() for s in self.sources}
+
+
+@dataclass(frozen=True)
+class Mapping:
+    """A whole mapping file. ``Mapping.identity()`` reads files named after the canonical tables as they are."""
+
+    name: str
+    sources: tuple[SourceMapping, ...]
+    stages: list[dict[str, Any]] | None = None
+    path: Path | None = None
+
+    @classmethod
+    def identity(cls) -> Mapping:
+        return cls("canonical", tuple(SourceMapping(t, (t,)) for t in TABLES))
+
+    def for_stem(self, stem: str) -> list[SourceMapping]:
+        """Every source mapping that reads a file or table with this stem (canonical names always match)."""
+        found = [m for m in self.sources if m.matches(stem)]
+        if not found and stem.lower() in TABLES and not any(m.table == stem.lower() for m in self.sources):
+            found = [SourceMapping(stem.lower(), (stem,))]
+        return found
+
+    @property
+    def expected_stems(self) -> list[str]:
+        names = {s for m in self.sources for s in m.sources} | set(TABLES)
+        return sorted(names, key=str.lower)
+
+
+PRESETS = ("salesforce", "hubspot", "maven_crm")
+
+
+def resolve_mapping(mapping: str | Path | dict | Mapping | None) -> Mapping:
+    """Turn the ``mapping=`` argument of :func:`salesops.load` into a :class:`Mapping`.
+
+    ``None`` is the canonical model as is; a preset name (``"salesforce"``, ``"hubspot"``) reads
+    ``templates/mappings/<name>.yaml``; a path reads that file; a dict is taken as already-parsed YAML.
+    """
+    if mapping is None:
+        return Mapping.identity()
+    if isinstance(mapping, Mapping):
+        return mapping
+    if isinstance(mapping, dict):
+        return parse_mapping(mapping, origin="<dict>")
+    path = Path(mapping)
+    if not path.exists() and str(mapping) in PRESETS:
+        path = templates_dir() / "mappings" / f"{mapping}.yaml"
+    if not path.exists():
+        raise LoadError(
+            f"mapping file {str(mapping)!r} not found; give a path to a YAML mapping or one of the presets: "
+            f"{', '.join(PRESETS)}"
+        )
+    try:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise LoadError(f"mapping file {path}: not valid YAML: {exc}") from exc
+    return parse_mapping(doc, origin=str(path), path=path)
+
+
+def parse_mapping(doc: Any, origin: str, path: Path | None = None) -> Mapping:
+    """Validate a parsed mapping document; every error names the file and the offending key."""
+    if not isinstance(doc, dict) or not isinstance(doc.get("tables"), dict):
+        raise LoadError(f"mapping file {origin}: expected a mapping with a 'tables:' section")
+    defaults = ColumnFormat(
+        date_format=doc.get("date_format"),
+        decimal=doc.get("decimal"),
+        timezone=doc.get("timezone", "UTC"),
+    )
+    sources: list[SourceMapping] = []
+    for table, spec in doc["tables"].items():
+        if table not in TABLES:
+            raise LoadError(
+                f"mapping file {origin}: unknown table {table!r}; expected one of: {', '.join(sorted(TABLES))}"
+            )
+        for item in spec if isinstance(spec, list) else [spec]:
+            sources.append(_parse_source(table, item or {}, origin, defaults))
+    stages = doc.get("stages")
+    if stages is not None and not isinstance(stages, list):
+        raise LoadError(f"mapping file {origin}: 'stages' must be a list of {{stage, order, probability, ...}}")
+    return Mapping(str(doc.get("name", Path(origin).stem)), tuple(sources), stages, path)
+
+
+def _parse_source(table: str, item: dict, origin: str, defaults: ColumnFormat) -> SourceMapping:
+    known = set(TABLES[table].column_names)
+    where = f"mapping file {origin}, table {table!r}"
+    allowed_keys = {"from", "columns", "values", "constants", "derive", "formats"}
+    extra = set(item) - allowed_keys
+    if extra:
+        raise LoadError(f"{where}: unknown key(s) {sorted(extra)}; expected: {sorted(allowed_keys)}")
+    src = item.get("from", table)
+    stems = tuple([src] if isinstance(src, str) else src)
+    for key in ("columns", "values", "constants", "derive", "formats"):
+        block = item.get(key) or {}
+        if not isinstance(block, dict):
+            raise LoadError(f"{where}: '{key}' must be a mapping of canonical column names")
+        unknown = sorted(set(block) - known)
+        if unknown:
+            raise LoadError(
+                f"{where}: '{key}' names unknown column(s) {unknown}; columns of {table}: {', '.join(sorted(known))}"
+            )
+    formats: dict[str, ColumnFormat] = {}
+    for column in known:
+        hint = (item.get("formats") or {}).get(column) or {}
+        formats[column] = ColumnFormat(
+            date_format=hint.get("date_format", defaults.date_format),
+            decimal=hint.get("decimal", defaults.decimal),
+            timezone=hint.get("timezone", defaults.timezone),
+        )
+    return SourceMapping(
+        table=table,
+        sources=stems,
+        columns={k: str(v) for k, v in (item.get("columns") or {}).items()},
+        values={k: dict(v) for k, v in (item.get("values") or {}).items()},
+        constants=dict(item.get("constants") or {}),
+        derive={k: str(v) for k, v in (item.get("derive") or {}).items()},
+        formats=formats,
+    )
