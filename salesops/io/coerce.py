@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from salesops.schema.tables import Kind
 
@@ -60,8 +62,20 @@ class ColumnFormat:
     timezone: str = "UTC"
 
 
+def _is_all_text(values: pd.Series) -> bool:
+    return values.dtype == object and pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty")
+
+
+def _trimmed(values: pd.Series) -> pa.Array:
+    return pc.utf8_trim_whitespace(pa.array(values.to_numpy(dtype=object), type=pa.string(), from_pandas=True))
+
+
 def null_mask(raw: pd.Series) -> pd.Series:
     """True where a raw cell is empty: NA, or a string that is blank or a null token (``NULL``, ``N/A``...)."""
+    if _is_all_text(raw):
+        lowered = pc.utf8_lower(_trimmed(raw))
+        empty = pc.or_kleene(pc.is_null(lowered), pc.is_in(lowered, value_set=pa.array(sorted(NULL_TOKENS))))
+        return pd.Series(empty.to_numpy(zero_copy_only=False), index=raw.index)
     mask = raw.isna()
     if raw.dtype == object or pd.api.types.is_string_dtype(raw.dtype):
         as_str = raw[~mask].astype(str).str.strip().str.lower()
@@ -70,8 +84,25 @@ def null_mask(raw: pd.Series) -> pd.Series:
 
 
 def coerce(raw: pd.Series, kind: Kind, fmt: ColumnFormat | None = None) -> tuple[pd.Series, pd.Series]:
-    """Coerce a raw column to ``kind``; return the values and the mask of unreadable non-empty cells."""
+    """Coerce a raw column to ``kind``; return the values and the mask of unreadable non-empty cells.
+
+    A text column with many repeated values (rep ids, types, dates) is coerced once per distinct value.
+    """
     fmt = fmt or ColumnFormat()
+    if raw.dtype == object and len(raw) > 10_000:
+        codes, uniques = pd.factorize(raw, use_na_sentinel=True)
+        if len(uniques) < len(raw) // 2:
+            out_u, failed_u = _coerce(pd.Series(uniques, dtype=object), kind, fmt)
+            taken = out_u.take(np.where(codes < 0, 0, codes)) if len(out_u) else out_u.reindex(range(len(raw)))
+            out = pd.Series(taken.to_numpy(), index=raw.index, dtype=out_u.dtype)
+            out[codes < 0] = None if out.dtype == object else pd.NA if out.dtype.name in ("boolean", "Int64") else np.nan
+            failed = pd.Series(np.where(codes < 0, False, failed_u.to_numpy()[np.where(codes < 0, 0, codes)])
+                               if len(failed_u) else np.zeros(len(raw), dtype=bool), index=raw.index)
+            return out, failed
+    return _coerce(raw, kind, fmt)
+
+
+def _coerce(raw: pd.Series, kind: Kind, fmt: ColumnFormat) -> tuple[pd.Series, pd.Series]:
     empty = null_mask(raw)
     values = raw.where(~empty)
     if kind == "id":
@@ -95,6 +126,8 @@ def coerce(raw: pd.Series, kind: Kind, fmt: ColumnFormat | None = None) -> tuple
 
 
 def _to_str(values: pd.Series) -> pd.Series:
+    if _is_all_text(values):
+        return pd.Series(_trimmed(values).to_numpy(zero_copy_only=False), index=values.index, dtype=object)
     out = values.astype(object)
     present = out.notna()
     is_text = out.map(lambda v: isinstance(v, str))
@@ -117,6 +150,8 @@ def _to_id(values: pd.Series) -> pd.Series:
     if pd.api.types.is_integer_dtype(values.dtype):
         return values.astype(object).where(values.notna(), None).map(lambda v: None if v is None else str(v))
     out = _to_str(values)
+    if _is_all_text(values):
+        return out
     floats = out.map(lambda v: isinstance(v, float) and v.is_integer())
     if floats.any():  # Excel hands whole-number cells over as floats
         out.loc[floats] = out.loc[floats].map(lambda v: str(int(v)))
