@@ -200,15 +200,16 @@ def _map_part(raw: RawFrame, target: SourceMapping) -> _Part:
         if name in target.derive:
             selected[name] = _derive(frame, target.derive[name], raw.origin, name)
         elif name in target.columns:
-            src = target.columns[name]
-            if src not in frame.columns:
+            src = target.source_column(name, list(frame.columns))
+            if src is None:
                 if column.required and name not in target.constants:
+                    wanted = " or ".join(repr(c) for c in target.columns[name])
                     raise LoadError(
-                        f"{raw.origin}: column {src!r} (mapped to {target.table}.{name}) is missing; "
+                        f"{raw.origin}: column {wanted} (mapped to {target.table}.{name}) is missing; "
                         f"the file has: {', '.join(map(str, frame.columns))}"
                     )
-                continue
-            selected[name] = frame[src]
+            else:
+                selected[name] = frame[src]
         elif name in by_normal and not _claimed(by_normal[name], target):
             selected[name] = frame[by_normal[name]]
         if name in target.constants:
@@ -264,7 +265,7 @@ def _map_part(raw: RawFrame, target: SourceMapping) -> _Part:
 
 def _claimed(source_column: str, target: SourceMapping) -> bool:
     """A source column already mapped to another canonical column is not taken a second time by name."""
-    return source_column in target.columns.values()
+    return source_column in target.mapped_columns
 
 
 def _derive(frame: pd.DataFrame, expression: str, origin: str, name: str) -> pd.Series:

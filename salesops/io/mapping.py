@@ -5,7 +5,9 @@ A mapping is YAML of this form (presets live in ``templates/mappings/``)::
     name: salesforce
     timezone: UTC                    # of naive timestamps (optional)
     decimal: "."                     # or "," for decimal-comma exports (optional)
-    date_format: monthfirst          # or dayfirst / iso / yyyymmdd / a strftime pattern (optional)
+    date_format: monthfirst          # or dayfirst / iso / yyyymmdd / epoch_ms / epoch_s / a strftime pattern
+    ignore: [products]               # optional: files or tables of the export that hold no canonical table;
+                                     # they are listed in SalesData.quality.ignored, never read
     stages:                          # optional: the stage table, as in templates/stages.yaml
       - {stage: Won, order: 3, probability: 1.0, is_closed: true, is_won: true}
     tables:
@@ -14,12 +16,14 @@ A mapping is YAML of this form (presets live in ``templates/mappings/``)::
         columns:                     # canonical column: source column
           opportunity_id: Id
           amount: Amount
+          account_id: [AccountId, Account ID]   # or a list of alternatives: the first the file has is used
         values:                      # optional: recode values of a canonical column
           type: {New Business: new_business}
         constants:                   # optional: a value for every row
           currency: USD
-        derive:                      # optional: a pandas expression over the *source* columns
+        derive:                      # optional: a pandas expression over the *source* columns ...
           amount: "Quantity * UnitPrice"
+          name: "{FirstName} {LastName}"   # ... or a text template: {column} is replaced by its value
         formats:                     # optional per-column hints
           close_date: {date_format: dayfirst}
       activities:                    # a table may be assembled from several sources
@@ -27,6 +31,7 @@ A mapping is YAML of this form (presets live in ``templates/mappings/``)::
         - {from: Event, columns: {...}, constants: {type: meeting}}
 
 Source columns that the mapping does not name are kept only when their name already is a canonical column.
+Unknown tables, columns or keys are errors that name the mapping file and the offending key.
 """
 
 from __future__ import annotations
@@ -45,18 +50,43 @@ from salesops.schema.tables import TABLES
 
 @dataclass(frozen=True)
 class SourceMapping:
-    """How one source (a file or database table) becomes (part of) a canonical table."""
+    """How one source (a file or database table) becomes (part of) a canonical table.
+
+    Attributes
+    ----------
+    table : str
+        The canonical table.
+    sources : tuple of str
+        File stems or database table names read into it (matched case-insensitively).
+    columns : dict of str to tuple of str
+        Canonical column -> source column names, in order of preference (the first one present is used).
+    values, constants, derive, formats : dict
+        Recodings, constant values, derived columns and parsing hints per canonical column.
+    """
 
     table: str
     sources: tuple[str, ...]
-    columns: dict[str, str] = field(default_factory=dict)
+    columns: dict[str, tuple[str, ...]] = field(default_factory=dict)
     values: dict[str, dict[str, Any]] = field(default_factory=dict)
     constants: dict[str, Any] = field(default_factory=dict)
     derive: dict[str, str] = field(default_factory=dict)
     formats: dict[str, ColumnFormat] = field(default_factory=dict)
 
     def matches(self, stem: str) -> bool:
+        """True when a file or table named ``stem`` feeds this table."""
         return stem.lower() in {s.lower() for s in self.sources}
+
+    def source_column(self, name: str, available: list[str]) -> str | None:
+        """The source column that feeds canonical column ``name``: the first alternative in ``available``."""
+        for candidate in self.columns.get(name, ()):
+            if candidate in available:
+                return candidate
+        return None
+
+    @property
+    def mapped_columns(self) -> set[str]:
+        """Every source column named in ``columns`` (they are not taken again by their own name)."""
+        return {c for alternatives in self.columns.values() for c in alternatives}
 
 
 @dataclass(frozen=True)
@@ -67,10 +97,16 @@ class Mapping:
     sources: tuple[SourceMapping, ...]
     stages: list[dict[str, Any]] | None = None
     path: Path | None = None
+    ignore: tuple[str, ...] = ()
 
     @classmethod
     def identity(cls) -> Mapping:
+        """The canonical model as it is: files named after the tables, columns named after the columns."""
         return cls("canonical", tuple(SourceMapping(t, (t,)) for t in TABLES))
+
+    def ignores(self, stem: str) -> bool:
+        """True when the mapping declares the file or table ``stem`` as holding no canonical table."""
+        return stem.lower() in {s.lower() for s in self.ignore}
 
     def for_stem(self, stem: str) -> list[SourceMapping]:
         """Every source mapping that reads a file or table with this stem (canonical names always match)."""
@@ -81,6 +117,7 @@ class Mapping:
 
     @property
     def expected_stems(self) -> list[str]:
+        """File stems this mapping reads (and the canonical table names), for error messages."""
         names = {s for m in self.sources for s in m.sources} | set(TABLES)
         return sorted(names, key=str.lower)
 
@@ -115,10 +152,35 @@ def resolve_mapping(mapping: str | Path | dict | Mapping | None) -> Mapping:
     return parse_mapping(doc, origin=str(path), path=path)
 
 
+TOP_LEVEL_KEYS = ("name", "timezone", "decimal", "date_format", "stages", "ignore", "tables")
+
+
 def parse_mapping(doc: Any, origin: str, path: Path | None = None) -> Mapping:
-    """Validate a parsed mapping document; every error names the file and the offending key."""
+    """Validate a parsed mapping document; every error names the file and the offending key.
+
+    Parameters
+    ----------
+    doc : Any
+        The parsed YAML.
+    origin : str
+        Where it came from, for messages.
+    path : Path, optional
+        The mapping file.
+
+    Returns
+    -------
+    Mapping
+
+    Raises
+    ------
+    LoadError
+        An unknown table, column or key, or a block of the wrong shape.
+    """
     if not isinstance(doc, dict) or not isinstance(doc.get("tables"), dict):
         raise LoadError(f"mapping file {origin}: expected a mapping with a 'tables:' section")
+    extra = sorted(set(doc) - set(TOP_LEVEL_KEYS))
+    if extra:
+        raise LoadError(f"mapping file {origin}: unknown key(s) {extra}; expected: {', '.join(TOP_LEVEL_KEYS)}")
     defaults = ColumnFormat(
         date_format=doc.get("date_format"),
         decimal=doc.get("decimal"),
@@ -131,11 +193,18 @@ def parse_mapping(doc: Any, origin: str, path: Path | None = None) -> Mapping:
                 f"mapping file {origin}: unknown table {table!r}; expected one of: {', '.join(sorted(TABLES))}"
             )
         for item in spec if isinstance(spec, list) else [spec]:
+            if item is not None and not isinstance(item, dict):
+                raise LoadError(f"mapping file {origin}, table {table!r}: expected a mapping with 'from:' and 'columns:'")
             sources.append(_parse_source(table, item or {}, origin, defaults))
     stages = doc.get("stages")
     if stages is not None and not isinstance(stages, list):
         raise LoadError(f"mapping file {origin}: 'stages' must be a list of {{stage, order, probability, ...}}")
-    return Mapping(str(doc.get("name", Path(origin).stem)), tuple(sources), stages, path)
+    ignore = doc.get("ignore") or []
+    if isinstance(ignore, str):
+        ignore = [ignore]
+    if not isinstance(ignore, list) or not all(isinstance(i, str) for i in ignore):
+        raise LoadError(f"mapping file {origin}: 'ignore' must be a list of file or table names")
+    return Mapping(str(doc.get("name", Path(origin).stem)), tuple(sources), stages, path, tuple(ignore))
 
 
 def _parse_source(table: str, item: dict, origin: str, defaults: ColumnFormat) -> SourceMapping:
@@ -159,6 +228,8 @@ def _parse_source(table: str, item: dict, origin: str, defaults: ColumnFormat) -
     formats: dict[str, ColumnFormat] = {}
     for column in known:
         hint = (item.get("formats") or {}).get(column) or {}
+        if not isinstance(hint, dict):
+            raise LoadError(f"{where}: formats of {column!r} must be a mapping such as {{date_format: dayfirst}}")
         formats[column] = ColumnFormat(
             date_format=hint.get("date_format", defaults.date_format),
             decimal=hint.get("decimal", defaults.decimal),
@@ -167,9 +238,20 @@ def _parse_source(table: str, item: dict, origin: str, defaults: ColumnFormat) -
     return SourceMapping(
         table=table,
         sources=stems,
-        columns={k: str(v) for k, v in (item.get("columns") or {}).items()},
+        columns={k: _alternatives(v, where, k) for k, v in (item.get("columns") or {}).items()},
         values={k: dict(v) for k, v in (item.get("values") or {}).items()},
         constants=dict(item.get("constants") or {}),
         derive={k: str(v) for k, v in (item.get("derive") or {}).items()},
         formats=formats,
     )
+
+
+def _alternatives(value: Any, where: str, column: str) -> tuple[str, ...]:
+    """A source column name, or a list of alternative names, as a tuple of names."""
+    if isinstance(value, list | tuple):
+        if not value:
+            raise LoadError(f"{where}: column {column!r} maps to an empty list of source columns")
+        return tuple(str(v) for v in value)
+    if value is None:
+        raise LoadError(f"{where}: column {column!r} maps to no source column")
+    return (str(value),)
