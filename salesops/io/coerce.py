@@ -30,13 +30,17 @@ DATE_FORMATS: dict[str, tuple[str, ...]] = {
     "yyyymmdd": ("%Y%m%d",),
     "mdy": ("%m/%d/%Y", "%m/%d/%Y %H:%M", "%m/%d/%Y %H:%M:%S", "%m/%d/%Y %I:%M %p", "%m/%d/%y"),
     "dmy": ("%d/%m/%Y", "%d/%m/%Y %H:%M", "%d/%m/%Y %H:%M:%S", "%d.%m.%Y", "%d.%m.%Y %H:%M", "%d-%m-%Y"),
+    # Unix epoch, as HubSpot's APIs and many JSON exports give it: 13 digits are milliseconds, 10 seconds.
+    "epoch": ("epoch_ms", "epoch_s"),
 }
+
+_EPOCH = {"epoch_ms": (re.compile(r"^\d{13}$"), "ms"), "epoch_s": (re.compile(r"^\d{10}(?:\.\d+)?$"), "s")}
 
 EXPECTED: dict[str, str] = {
     "id": "an identifier",
     "str": "text",
-    "date": "a date (ISO 2024-03-31, M/D/YYYY, YYYYMMDD or day-first D.M.YYYY / D/M/YYYY)",
-    "timestamp": "a date-time (ISO 8601, M/D/YYYY h:mm, YYYYMMDD or day-first)",
+    "date": "a date (ISO 2024-03-31, M/D/YYYY, YYYYMMDD, day-first D.M.YYYY / D/M/YYYY or epoch milliseconds)",
+    "timestamp": "a date-time (ISO 8601, M/D/YYYY h:mm, YYYYMMDD, day-first or epoch milliseconds)",
     "float": "a number (money such as $1,200.50 or 1.200,50 € is fine)",
     "int": "a whole number",
     "bool": "a boolean (true/false, 1/0, yes/no)",
@@ -50,7 +54,8 @@ class ColumnFormat:
     Parameters
     ----------
     date_format : str, optional
-        ``"dayfirst"``, ``"monthfirst"``, ``"iso"``, ``"yyyymmdd"`` or an explicit strftime pattern.
+        ``"dayfirst"``, ``"monthfirst"``, ``"iso"``, ``"yyyymmdd"``, ``"epoch_ms"``, ``"epoch_s"`` or an
+        explicit strftime pattern.
     decimal : str, optional
         ``","`` when numbers use a decimal comma (``1.200,50``); default: guessed per value.
     timezone : str
@@ -175,6 +180,13 @@ _THOUSANDS_DOT = re.compile(r"^[-+]?\d{1,3}(\.\d{3})+$")
 
 
 def _to_float(values: pd.Series, fmt: ColumnFormat) -> pd.Series:
+    """Numbers as floats; infinities are not amounts and come out missing (so reported as unreadable)."""
+    out = _read_float(values, fmt)
+    return out.where(np.isfinite(out.to_numpy(dtype=float, na_value=np.nan)))
+
+
+def _read_float(values: pd.Series, fmt: ColumnFormat) -> pd.Series:
+    """Numbers from typed columns as they are; text through ``pd.to_numeric``, else as money strings."""
     if pd.api.types.is_bool_dtype(values.dtype):
         return values.astype(float)
     if pd.api.types.is_numeric_dtype(values.dtype):
@@ -227,7 +239,24 @@ def _parse_money(text: str, decimal: str | None) -> float:
     return -number if negative else number
 
 
+def _as_nanoseconds(values: pd.Series) -> pd.Series:
+    """Datetimes in nanoseconds, the canonical unit; databases and Parquet hand over micro- or seconds.
+
+    A value outside the nanosecond range (years before 1677 or after 2262, such as a ``4000-12-31``
+    "never" date) becomes missing, and so is reported as unreadable rather than overflowing.
+    """
+    tz = getattr(values.dtype, "tz", None)
+    target = pd.DatetimeTZDtype("ns", tz) if tz is not None else np.dtype("datetime64[ns]")
+    if values.dtype == target:
+        return values
+    naive = values.dt.tz_localize(None) if tz is not None else values
+    within = naive.isna() | ((naive >= pd.Timestamp.min) & (naive <= pd.Timestamp.max))
+    return values.where(within).astype(target)
+
+
 def _to_datetime(values: pd.Series, kind: Kind, fmt: ColumnFormat) -> pd.Series:
+    if pd.api.types.is_datetime64_any_dtype(values.dtype):
+        values = _as_nanoseconds(values)
     if isinstance(values.dtype, pd.DatetimeTZDtype):
         parsed = values.dt.tz_convert("UTC")
     elif pd.api.types.is_datetime64_dtype(values.dtype):
@@ -245,8 +274,9 @@ def _parse_datetime_text(values: pd.Series, fmt: ColumnFormat) -> pd.Series:
     if not present.any():
         return out
     raw = values[present]
-    if pd.api.types.is_numeric_dtype(raw.dtype):  # YYYYMMDD stored as numbers
-        raw = raw.astype("int64").astype(str)
+    if pd.api.types.is_numeric_dtype(raw.dtype):  # YYYYMMDD or epoch stored as numbers
+        whole = raw == np.floor(raw)
+        raw = raw.astype("int64").astype(str) if whole.all() else raw.astype(str)
     else:
         raw = raw.map(lambda v: v.isoformat() if hasattr(v, "isoformat") else str(v)).str.strip()
     for fmt_list in _format_candidates(raw, fmt):
@@ -265,17 +295,36 @@ def _parse_datetime_text(values: pd.Series, fmt: ColumnFormat) -> pd.Series:
     return out
 
 
-_HAS_OFFSET = re.compile(r"(?:Z|[+-]\d{2}:?\d{2})$", re.IGNORECASE)
+# A UTC offset written after a time of day: ...T10:00:00Z, ...10:00+01:00, ...10:00:00.000+0000.
+_HAS_OFFSET = re.compile(r"\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?\s*(?:Z|UTC|GMT|[+-]\d{2}(?::?\d{2})?)$", re.IGNORECASE)
 
 
 def _parse_with(text: pd.Series, f: str, timezone: str) -> pd.Series:
-    """Parse with one format; naive values are read in ``timezone``, values with an offset keep it."""
-    parsed = pd.to_datetime(text, format=f, errors="coerce", utc=True)
-    if timezone != "UTC":
-        naive = ~text.str.contains(_HAS_OFFSET, na=False)
-        if naive.any():
-            local = parsed[naive].dt.tz_convert(None).dt.tz_localize(timezone, ambiguous="NaT", nonexistent="NaT")
-            parsed.loc[naive] = local.dt.tz_convert("UTC")
+    """Parse with one format; naive values are read in ``timezone``, values with an offset keep it.
+
+    ``epoch_ms`` / ``epoch_s`` read Unix time (always UTC) from 13-digit / 10-digit numbers. Values
+    with and without an offset are parsed apart: pandas 2.x reads a naive value that follows one with
+    an offset in that offset (``["10:00+01:00", "09:00"]`` gave 08:00 UTC for the second).
+    """
+    if f in _EPOCH:
+        pattern, unit = _EPOCH[f]
+        numbers = pd.to_numeric(text.where(text.str.match(pattern, na=False)), errors="coerce")
+        return pd.to_datetime(numbers, unit=unit, utc=True, errors="coerce")
+    with_offset = text.str.contains(_HAS_OFFSET, na=False)
+    parsed = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns, UTC]")
+    if with_offset.any():
+        parsed.loc[with_offset] = pd.to_datetime(text[with_offset], format=f, errors="coerce", utc=True)
+    naive = ~with_offset
+    if naive.any():
+        try:
+            local = pd.to_datetime(text[naive], format=f, errors="coerce")
+        except ValueError:  # offsets in a spelling the pattern above does not know: read them as such
+            local = pd.to_datetime(text[naive], format=f, errors="coerce", utc=True)
+        if isinstance(local.dtype, pd.DatetimeTZDtype):  # a format with %z that matched after all
+            local = local.dt.tz_convert("UTC")
+        else:
+            local = local.astype("datetime64[ns]").dt.tz_localize(timezone, ambiguous="NaT", nonexistent="NaT")
+        parsed.loc[naive] = local.dt.tz_convert("UTC")
     return parsed
 
 
@@ -288,6 +337,8 @@ def _format_candidates(raw: pd.Series, fmt: ColumnFormat) -> list[tuple[str, ...
         return [DATE_FORMATS["mdy"], DATE_FORMATS["iso"], DATE_FORMATS["yyyymmdd"]]
     if hint in DATE_FORMATS:
         return [DATE_FORMATS[hint]]
+    if hint in _EPOCH:
+        return [(hint,)]
     if fmt.date_format:
         return [(fmt.date_format,)]
     sample = raw.drop_duplicates()

@@ -7,6 +7,7 @@ quarantine with every problem it has, never silently dropped.
 from __future__ import annotations
 
 import re
+import warnings
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,9 +21,17 @@ import yaml
 from salesops.io.coerce import EXPECTED, coerce, null_mask
 from salesops.io.data import SalesData
 from salesops.io.errors import LoadError, ValidationError
-from salesops.io.mapping import Mapping, SourceMapping, resolve_mapping
+from salesops.io.mapping import Mapping, SourceMapping, find_column, resolve_mapping
 from salesops.io.quality import COUNT_COLUMNS, REJECTED_COLUMNS, DataQualityReport
-from salesops.io.readers import RawFrame, ignored_files, is_database_url, iter_source, redact_url
+from salesops.io.readers import (
+    TABULAR_SUFFIXES,
+    RawFrame,
+    ignored_files,
+    is_database_url,
+    iter_source,
+    redact_url,
+    split_suffix,
+)
 from salesops.paths import templates_dir
 from salesops.schema import relations
 from salesops.schema.models import CHECK_NOT_NULL, build_schema, column_checks
@@ -43,6 +52,7 @@ class _Part:
     row_numbers: np.ndarray
     problems: pd.DataFrame  # positional index within this part
     malformed: list[tuple[int, str, str]]
+    skipped: str | None = None  # rows a mapping's ``where:`` left out, described for the report
 
 
 def load(
@@ -108,7 +118,7 @@ def load(
         counts=pd.concat(counts, ignore_index=True) if counts else pd.DataFrame(columns=COUNT_COLUMNS),
         rejected=_concat_problems(problems),
         quarantine=quarantine,
-        ignored=_ignored(source),
+        ignored=_ignored(source, the_mapping) + [p.skipped for ps in parts.values() for p in ps if p.skipped],
         as_of=check_as_of,
     )
     data = SalesData(
@@ -160,9 +170,15 @@ def _latest_event(tables: dict[str, pd.DataFrame], fallback: pd.Timestamp) -> pd
     return latest if latest is not None else fallback
 
 
-def _ignored(source: Any) -> list[str]:
+def _ignored(source: Any, mapping: Mapping) -> list[str]:
+    """Files in a source folder that were not read: not tabular, or declared ``ignore:`` by the mapping."""
     if isinstance(source, str | Path) and not is_database_url(source) and Path(source).is_dir():
-        return [f"{name} (not a table file)" for name in ignored_files(Path(source))]
+        out = [f"{name} (not a table file)" for name in ignored_files(Path(source))]
+        for file in sorted(Path(source).iterdir(), key=lambda p: p.name.lower()):
+            stem, suffix = split_suffix(file)
+            if file.is_file() and suffix in TABULAR_SUFFIXES and mapping.ignores(stem):
+                out.append(f"{file.name} (ignored by mapping {mapping.name})")
+        return out
     return []
 
 
@@ -172,7 +188,7 @@ def _ignored(source: Any) -> list[str]:
 def _collect_parts(source: Any, mapping: Mapping) -> dict[str, list[_Part]]:
     parts: dict[str, list[_Part]] = defaultdict(list)
     from_database = is_database_url(source) or not isinstance(source, str | Path) or str(source).endswith((".duckdb", ".ddb"))
-    for raw in iter_source(source):
+    for raw in iter_source(source, skip=mapping.ignores):
         targets = mapping.for_stem(raw.stem)
         if not targets:
             if from_database:
@@ -193,16 +209,21 @@ def _normalise(name: str) -> str:
 def _map_part(raw: RawFrame, target: SourceMapping) -> _Part:
     spec = TABLES[target.table]
     frame = raw.frame.reset_index(drop=True)
+    row_numbers = np.asarray(raw.row_numbers)
+    frame, row_numbers, skipped = _apply_where(raw, target, frame, row_numbers)
     by_normal = {_normalise(c): c for c in frame.columns}
     selected: dict[str, pd.Series] = {}
     for column in spec.columns:
         name = column.name
         if name in target.derive:
-            selected[name] = _derive(frame, target.derive[name], raw.origin, name)
+            derived = _derive(frame, target.derive[name], raw.origin, name, column.required)
+            if derived is not None:
+                selected[name] = derived
         elif name in target.columns:
             src = target.source_column(name, list(frame.columns))
             if src is None:
-                if column.required and name not in target.constants:
+                derivable = (target.table, name) in DERIVABLE
+                if column.required and name not in target.constants and not derivable:
                     wanted = " or ".join(repr(c) for c in target.columns[name])
                     raise LoadError(
                         f"{raw.origin}: column {wanted} (mapped to {target.table}.{name}) is missing; "
@@ -257,10 +278,32 @@ def _map_part(raw: RawFrame, target: SourceMapping) -> _Part:
         origin=raw.origin,
         raw=frame,
         frame=canonical,
-        row_numbers=np.asarray(raw.row_numbers),
+        row_numbers=row_numbers,
         problems=pd.concat(problems, ignore_index=True) if problems else pd.DataFrame(columns=relations.PROBLEM_COLUMNS),
         malformed=raw.malformed,
+        skipped=skipped,
     )
+
+
+def _apply_where(
+    raw: RawFrame, target: SourceMapping, frame: pd.DataFrame, row_numbers: np.ndarray
+) -> tuple[pd.DataFrame, np.ndarray, str | None]:
+    """Keep the rows that match the mapping's ``where:``; describe the others for the report."""
+    if not target.where:
+        return frame, row_numbers, None
+    keep = np.ones(len(frame), dtype=bool)
+    for column, accepted in target.where.items():
+        src = find_column(column, list(frame.columns))
+        if src is None:
+            raise LoadError(
+                f"{raw.origin}: column {column!r} (in 'where' of table {target.table!r}) is missing; "
+                f"the file has: {', '.join(map(str, frame.columns))}"
+            )
+        keep &= coerce(frame[src], "str")[0].isin(accepted).to_numpy()
+    left_out = int((~keep).sum())
+    condition = " and ".join(f"{c} in ({', '.join(v)})" for c, v in target.where.items())
+    note = f"{raw.origin}: {left_out:,} row(s) not read into {target.table} (kept: {condition})" if left_out else None
+    return frame.loc[keep].reset_index(drop=True), row_numbers[keep], note
 
 
 def _claimed(source_column: str, target: SourceMapping) -> bool:
@@ -268,18 +311,59 @@ def _claimed(source_column: str, target: SourceMapping) -> bool:
     return source_column in target.mapped_columns
 
 
-def _derive(frame: pd.DataFrame, expression: str, origin: str, name: str) -> pd.Series:
+def _derive(frame: pd.DataFrame, expression: str, origin: str, name: str, required: bool = True) -> pd.Series | None:
+    """Compute a canonical column from source columns.
+
+    ``expression`` is either a text template (``"{FirstName} {LastName}"``: each ``{column}`` is replaced
+    by that column's text, a missing value by nothing) or an arithmetic pandas expression over numeric
+    source columns (``"Quantity * UnitPrice"``; the columns are read as numbers first, so money strings
+    work). A cell whose inputs are missing or unreadable comes out missing, and is then reported by the
+    checks of the canonical column like any other missing value. An optional column whose inputs the
+    file lacks altogether is left out (``None``); a required one raises :class:`LoadError`.
+    """
+    if re.search(r"\{[^{}]+\}", expression):
+        fields = re.findall(r"\{([^{}]+)\}", expression)
+        if not required and not any(f in frame.columns for f in fields):
+            return None
+        return _derive_text(frame, expression, origin, name)
     names = {c: f"c{i}" for i, c in enumerate(frame.columns)}
     env = {}
     text = expression
     for column, alias in sorted(names.items(), key=lambda kv: -len(str(kv[0]))):
-        if re.search(rf"(?<![\w]){re.escape(str(column))}(?![\w])", text):
-            text = re.sub(rf"(?<![\w]){re.escape(str(column))}(?![\w])", alias, text)
+        pattern = rf"(?<![\w.]){re.escape(str(column))}(?![\w.])"
+        if re.search(pattern, text):
+            text = re.sub(pattern, alias, text)
             env[alias] = coerce(frame[column], "float")[0]
+    if not env:
+        if not required:
+            return None
+        raise LoadError(
+            f"{origin}: cannot compute {name} = {expression!r}: it names none of the columns; "
+            f"columns: {', '.join(map(str, frame.columns))}"
+        )
     try:
-        return pd.Series(pd.eval(text, local_dict=env), index=frame.index, dtype=float)
+        return pd.Series(pd.eval(text, local_dict=env, engine="python"), index=frame.index, dtype=float)
     except Exception as exc:  # noqa: BLE001
-        raise LoadError(f"{origin}: cannot compute {name} = {expression!r} ({exc}); columns: {', '.join(frame.columns)}") from exc
+        raise LoadError(
+            f"{origin}: cannot compute {name} = {expression!r} ({exc}); columns: {', '.join(map(str, frame.columns))}"
+        ) from exc
+
+
+def _derive_text(frame: pd.DataFrame, template: str, origin: str, name: str) -> pd.Series:
+    """Fill a ``{column}`` template per row; a result that is empty or only blanks is missing."""
+    fields = re.findall(r"\{([^{}]+)\}", template)
+    missing = [f for f in fields if f not in frame.columns]
+    if missing:
+        raise LoadError(
+            f"{origin}: cannot compute {name} = {template!r}: column(s) {', '.join(missing)} missing; "
+            f"columns: {', '.join(map(str, frame.columns))}"
+        )
+    parts = {f: coerce(frame[f], "str")[0].fillna("") for f in fields}
+    out = pd.Series([template] * len(frame), index=frame.index, dtype=object)
+    for f, values in parts.items():
+        out = pd.Series([o.replace("{" + f + "}", v) for o, v in zip(out, values.astype(str))], index=frame.index)
+    out = out.str.strip().str.replace(r"\s{2,}", " ", regex=True)
+    return out.where(out != "", None)
 
 
 def _default_stages(mapping: Mapping) -> _Part:
@@ -306,8 +390,9 @@ class _TableResult:
 def _validate_table(table: str, parts: list[_Part], ctx: ValidationContext, accepted: dict[str, pd.DataFrame]) -> _TableResult:
     spec = TABLES[table]
     columns = [c for c in spec.column_names if any(c in p.frame.columns for p in parts)]
-    frame = pd.concat([p.frame.reindex(columns=columns) for p in parts], ignore_index=True)
+    frame = pd.concat([_with_columns(p.frame, table, columns) for p in parts], ignore_index=True)
     frame = _restore_dtypes(frame, table)
+    frame = _fill_defaults(frame, table)
     offsets = np.cumsum([0] + [len(p.frame) for p in parts])
     origin = np.repeat([p.origin for p in parts], [len(p.frame) for p in parts])
     rows = np.concatenate([p.row_numbers for p in parts]) if parts else np.array([], dtype=int)
@@ -320,9 +405,10 @@ def _validate_table(table: str, parts: list[_Part], ctx: ValidationContext, acce
     type_failed = pd.concat(found, ignore_index=True) if found else pd.DataFrame(columns=relations.PROBLEM_COLUMNS)
     found.append(_pandera_problems(table, frame, ctx, type_failed))
     found.append(relations.duplicate_keys(table, frame, rows))
-    found.append(relations.duplicate_rows(table, frame, rows))
+    found.append(relations.duplicate_rows(table, frame, rows, raw=_raw_rows(table, parts)))
     found.append(relations.foreign_keys(table, frame, accepted))
-    problems = pd.concat([f for f in found if len(f)], ignore_index=True) if any(len(f) for f in found) else pd.DataFrame(columns=relations.PROBLEM_COLUMNS)
+    found = [f.astype(object) for f in found if len(f)]
+    problems = pd.concat(found, ignore_index=True) if found else pd.DataFrame(columns=relations.PROBLEM_COLUMNS)
 
     bad = np.zeros(len(frame), dtype=bool)
     if len(problems):
@@ -367,11 +453,48 @@ def _validate_table(table: str, parts: list[_Part], ctx: ValidationContext, acce
     return _TableResult(good, pd.DataFrame(count_rows, columns=COUNT_COLUMNS), rejected.reset_index(drop=True), quarantine)
 
 
+def _raw_rows(table: str, parts: list[_Part]) -> pd.DataFrame | None:
+    """The source rows of every part, told apart by part, for the exact-duplicate check of a keyless table."""
+    if TABLES[table].primary_key or not parts:
+        return None
+    frames = [p.raw.reset_index(drop=True).assign(_part=i) for i, p in enumerate(parts)]
+    return pd.concat(frames, ignore_index=True)
+
+
 def _isna(value: Any) -> bool:
     try:
         return bool(pd.isna(value))
     except (TypeError, ValueError):
         return False
+
+
+_NA_DTYPES = {"date": "datetime64[ns]", "timestamp": "datetime64[ns, UTC]", "float": float, "int": "Int64", "bool": "boolean"}
+
+
+def _with_columns(frame: pd.DataFrame, table: str, columns: list[str]) -> pd.DataFrame:
+    """``frame`` with exactly ``columns``; a column this part lacks is all-missing, in its canonical dtype."""
+    out = {}
+    for column in columns:
+        if column in frame.columns:
+            out[column] = frame[column]
+        else:
+            dtype = _NA_DTYPES.get(TABLES[table].column(column).kind, object)
+            out[column] = pd.Series([None] * len(frame), index=frame.index, dtype=dtype)
+    return pd.DataFrame(out, index=frame.index, columns=columns)
+
+
+def _fill_defaults(frame: pd.DataFrame, table: str) -> pd.DataFrame:
+    """Columns with a default (``quotas.measure``): missing cells and absent columns take it."""
+    spec = TABLES[table]
+    defaults = {c.name: c.default for c in spec.columns if c.default is not None}
+    if not defaults:
+        return frame
+    for name, value in defaults.items():
+        if name in frame.columns:
+            frame[name] = frame[name].where(frame[name].notna(), value)
+        else:
+            frame[name] = pd.Series([value] * len(frame), index=frame.index, dtype=object)
+    return frame[[c for c in spec.column_names if c in frame.columns]]
 
 
 def _restore_dtypes(frame: pd.DataFrame, table: str) -> pd.DataFrame:
@@ -410,7 +533,11 @@ def _pandera_problems(table: str, frame: pd.DataFrame, ctx: ValidationContext, t
     """Run the pandera schema; a cell that already failed coercion is not reported again as null."""
     schema = build_schema(table, ctx, present=list(frame.columns))
     try:
-        schema.validate(frame, lazy=True)
+        with warnings.catch_warnings():
+            # pandera concatenates its failure cases with all-NA columns, which pandas 2.x warns about
+            warnings.filterwarnings("ignore", category=FutureWarning, module=r"pandera\.")
+            warnings.filterwarnings("ignore", message=".*concatenation with empty or all-NA.*", category=FutureWarning)
+            schema.validate(frame, lazy=True)
         return pd.DataFrame(columns=relations.PROBLEM_COLUMNS)
     except pa.errors.SchemaErrors as exc:
         cases = exc.failure_cases

@@ -17,8 +17,8 @@ A mapping is YAML of this form (presets live in ``templates/mappings/``)::
           opportunity_id: Id
           amount: Amount
           account_id: [AccountId, Account ID]   # or a list of alternatives: the first the file has is used
-        values:                      # optional: recode values of a canonical column
-          type: {New Business: new_business}
+        values:                      # optional: recode values of a canonical column (quote keys
+          type: {New Business: new_business}   # such as "Yes"/"No" that YAML reads as booleans)
         constants:                   # optional: a value for every row
           currency: USD
         derive:                      # optional: a pandas expression over the *source* columns ...
@@ -26,6 +26,10 @@ A mapping is YAML of this form (presets live in ``templates/mappings/``)::
           name: "{FirstName} {LastName}"   # ... or a text template: {column} is replaced by its value
         formats:                     # optional per-column hints
           close_date: {date_format: dayfirst}
+      opportunity_history:
+        from: OpportunityFieldHistory
+        where: {Field: StageName}    # optional: only rows whose source column holds this value (or list)
+        columns: {opportunity_id: OpportunityId, changed_at: CreatedDate, stage: NewValue}
       activities:                    # a table may be assembled from several sources
         - {from: Task, columns: {...}, constants: {type: call}}
         - {from: Event, columns: {...}, constants: {type: meeting}}
@@ -48,6 +52,14 @@ from salesops.paths import templates_dir
 from salesops.schema.tables import TABLES
 
 
+def find_column(name: str, available: list[str]) -> str | None:
+    """The column of ``available`` called ``name``: matched exactly, else ignoring case; ``None`` if absent."""
+    if name in available:
+        return name
+    folded = {str(c).casefold(): c for c in available}
+    return folded.get(name.casefold())
+
+
 @dataclass(frozen=True)
 class SourceMapping:
     """How one source (a file or database table) becomes (part of) a canonical table.
@@ -62,6 +74,10 @@ class SourceMapping:
         Canonical column -> source column names, in order of preference (the first one present is used).
     values, constants, derive, formats : dict
         Recodings, constant values, derived columns and parsing hints per canonical column.
+    where : dict of str to tuple of str
+        Source column -> accepted values: only the rows that match feed this table (a long-format
+        field-history export holds one row per changed field; the stage table wants the stage changes).
+        The other rows are counted and listed in ``SalesData.quality.ignored``.
     """
 
     table: str
@@ -71,16 +87,22 @@ class SourceMapping:
     constants: dict[str, Any] = field(default_factory=dict)
     derive: dict[str, str] = field(default_factory=dict)
     formats: dict[str, ColumnFormat] = field(default_factory=dict)
+    where: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def matches(self, stem: str) -> bool:
         """True when a file or table named ``stem`` feeds this table."""
         return stem.lower() in {s.lower() for s in self.sources}
 
     def source_column(self, name: str, available: list[str]) -> str | None:
-        """The source column that feeds canonical column ``name``: the first alternative in ``available``."""
+        """The source column that feeds canonical column ``name``: the first alternative in ``available``.
+
+        Names match exactly, else ignoring case (Salesforce's Data Loader writes ``ACCOUNTID`` for
+        ``AccountId``).
+        """
         for candidate in self.columns.get(name, ()):
-            if candidate in available:
-                return candidate
+            found = find_column(candidate, available)
+            if found is not None:
+                return found
         return None
 
     @property
@@ -210,12 +232,17 @@ def parse_mapping(doc: Any, origin: str, path: Path | None = None) -> Mapping:
 def _parse_source(table: str, item: dict, origin: str, defaults: ColumnFormat) -> SourceMapping:
     known = set(TABLES[table].column_names)
     where = f"mapping file {origin}, table {table!r}"
-    allowed_keys = {"from", "columns", "values", "constants", "derive", "formats"}
+    allowed_keys = {"from", "columns", "values", "constants", "derive", "formats", "where"}
     extra = set(item) - allowed_keys
     if extra:
         raise LoadError(f"{where}: unknown key(s) {sorted(extra)}; expected: {sorted(allowed_keys)}")
     src = item.get("from", table)
+    if not isinstance(src, str) and not (isinstance(src, list) and src and all(isinstance(x, str) for x in src)):
+        raise LoadError(f"{where}: 'from' must name a file or table, or list several")
     stems = tuple([src] if isinstance(src, str) else src)
+    for column, recode in (item.get("values") or {}).items():
+        if not isinstance(recode, dict):
+            raise LoadError(f"{where}: values of {column!r} must map source values to canonical ones")
     for key in ("columns", "values", "constants", "derive", "formats"):
         block = item.get(key) or {}
         if not isinstance(block, dict):
@@ -243,7 +270,17 @@ def _parse_source(table: str, item: dict, origin: str, defaults: ColumnFormat) -
         constants=dict(item.get("constants") or {}),
         derive={k: str(v) for k, v in (item.get("derive") or {}).items()},
         formats=formats,
+        where=_where(item.get("where"), where),
     )
+
+
+def _where(block: Any, where: str) -> dict[str, tuple[str, ...]]:
+    """``where: {Field: StageName}`` or ``{Field: [StageName, Amount]}`` as source column -> values."""
+    if block is None:
+        return {}
+    if not isinstance(block, dict):
+        raise LoadError(f"{where}: 'where' must map source columns to the value(s) to keep")
+    return {str(k): tuple(str(x) for x in (v if isinstance(v, list | tuple) else [v])) for k, v in block.items()}
 
 
 def _alternatives(value: Any, where: str, column: str) -> tuple[str, ...]:

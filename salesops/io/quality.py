@@ -26,7 +26,8 @@ class DataQualityReport:
     quarantine : dict of str to pandas.DataFrame
         The rejected rows as read, per table, with ``_source``, ``_row`` and ``_problems`` columns.
     ignored : list of str
-        Files in the source folder that are not tables (README, JSON...), with the reason.
+        What the source holds that was not read, with the reason: files that are not tables (README,
+        JSON...), files a mapping declares ``ignore:``, rows a mapping's ``where:`` leaves out.
     as_of : pandas.Timestamp
         The as-of moment the checks used.
     """
@@ -65,7 +66,7 @@ class DataQualityReport:
         for row in counts.itertuples(index=False):
             lines.append(f"{row.table:<{width}}  {row.read:>10,}  {row.accepted:>10,}  {row.rejected:>10,}")
         if self.ignored:
-            lines.append("ignored (not tables): " + ", ".join(self.ignored))
+            lines.append("not read: " + "; ".join(self.ignored))
         if self.ok:
             lines.append("no rows rejected")
         else:

@@ -34,11 +34,32 @@ def duplicate_keys(table: str, frame: pd.DataFrame, row_numbers) -> pd.DataFrame
     return _problems(hits["index"].to_numpy(), "/".join(key), "unique", values.to_numpy(), messages)
 
 
-def duplicate_rows(table: str, frame: pd.DataFrame, row_numbers) -> pd.DataFrame:
-    """Exact duplicate rows in a table without a primary key (the first copy is kept)."""
+def duplicate_rows(table: str, frame: pd.DataFrame, row_numbers, raw: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Exact duplicate rows in a table without a primary key (the first copy is kept).
+
+    Parameters
+    ----------
+    table : str
+        Canonical table name; tables with a primary key are checked by :func:`duplicate_keys` instead.
+    frame : pandas.DataFrame
+        The canonical rows.
+    row_numbers : array-like
+        Source row number of each row (unused here; kept for a uniform signature).
+    raw : pandas.DataFrame, optional
+        The same rows as the source had them (every source column, plus anything telling sources
+        apart). When given, a duplicate is a row identical to an earlier one *in the source*: two
+        purchases that differ only in a column the mapping leaves out (a time of day, a description)
+        are different rows, not duplicates.
+    """
     if TABLES[table].primary_key:
         return pd.DataFrame(columns=PROBLEM_COLUMNS)
-    dup = frame.duplicated(keep="first")
+    basis = frame
+    if raw is not None and len(raw) == len(frame):
+        basis = raw
+    try:
+        dup = basis.duplicated(keep="first")
+    except TypeError:  # unhashable cells (lists from a JSON column): compare the canonical rows
+        dup = frame.duplicated(keep="first")
     if not dup.any():
         return pd.DataFrame(columns=PROBLEM_COLUMNS)
     positions = dup.to_numpy().nonzero()[0]

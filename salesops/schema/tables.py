@@ -41,6 +41,9 @@ class ColumnSpec:
     not_after_as_of : bool
         A date or timestamp that records something that already happened, so it may not lie after the
         data's as-of moment (a close date of an open deal is a forecast and is exempt).
+    default : str, optional
+        The value of a missing cell, or of every row when the column is absent (``quotas.measure`` is
+        ``bookings`` unless stated): filled in by the loader before the checks.
     """
 
     name: str
@@ -49,6 +52,7 @@ class ColumnSpec:
     min_value: float | None = None
     allowed: tuple[str, ...] | None = None
     not_after_as_of: bool = False
+    default: str | None = None
 
 
 @dataclass(frozen=True)
@@ -126,7 +130,7 @@ TABLES: dict[str, TableSpec] = {
                 _c("period_start", "date", True),
                 _c("period_end", "date", True),
                 _c("amount", "float", True, min_value=0),
-                _c("measure", "str"),
+                _c("measure", "str", default="bookings"),
             ),
             primary_key=("rep_id", "period_start", "measure"),
             foreign_keys=(ForeignKey("rep_id", "reps", "rep_id"),),
