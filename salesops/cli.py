@@ -1,0 +1,194 @@
+"""The ``salesops`` command line.
+
+::
+
+    salesops review   --data PATH --quarter YYYYQn --out DIR [--only AREAS] [--jobs N]
+    salesops validate --data PATH [--mapping M] [--strict] [--as-of DATE]
+    salesops sample   --out DIR [--seed N] [--size S]
+
+Exit codes: 0 all well, 1 some part failed (a notebook, the data), 2 bad arguments.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+__all__ = ["main", "build_parser", "EXIT_OK", "EXIT_FAILED", "EXIT_USAGE"]
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+class _UsageError(Exception):
+    """Bad arguments found after parsing; exit code 2."""
+
+
+def _err(message: str) -> None:
+    print(f"salesops: error: {message}", file=sys.stderr)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser (also used to document the command line)."""
+    parser = argparse.ArgumentParser(
+        prog="salesops",
+        description="Sales-operations analysis kit: validate CRM exports, run the quarterly review.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    review = sub.add_parser("review", help="run every area notebook for a quarter and write an HTML report",
+                            description="Run every notebooks/NN_area.ipynb for one quarter with Papermill and "
+                                        "write DIR/index.html, one page per area, DIR/metrics.json, the "
+                                        "executed notebooks and, when rows were rejected, DIR/quarantine/.")
+    review.add_argument("--data", default="data/sample", metavar="PATH",
+                        help="folder of exports, DuckDB file or database URL (default: data/sample)")
+    review.add_argument("--quarter", default="latest", metavar="YYYYQn",
+                        help="quarter under review, e.g. 2025Q4; 'latest' (default): the latest complete quarter")
+    review.add_argument("--out", default="review", metavar="DIR", help="output folder (default: review)")
+    review.add_argument("--only", action="append", metavar="AREAS",
+                        help="run only these areas, comma-separated (e.g. data_quality,kpi)")
+    review.add_argument("--jobs", type=int, default=None, metavar="N",
+                        help="notebooks run in parallel (default: number of cores)")
+    review.add_argument("--mapping", default=None, metavar="M",
+                        help="mapping preset (salesforce, hubspot, maven_crm) or mapping file")
+    review.add_argument("--as-of", default=None, metavar="DATE", help="the data's as-of day (default: the loader's)")
+    review.add_argument("--notebooks", default=None, metavar="DIR", help=argparse.SUPPRESS)
+
+    validate = sub.add_parser("validate", help="load a source and print its data-quality summary",
+                              description="Load a source, check every row against the data model and print "
+                                          "what was read, accepted and rejected.")
+    validate.add_argument("--data", required=True, metavar="PATH",
+                          help="folder of exports, DuckDB file or database URL")
+    validate.add_argument("--mapping", default=None, metavar="M",
+                          help="mapping preset (salesforce, hubspot, maven_crm) or mapping file")
+    validate.add_argument("--strict", action="store_true", help="exit 1 when any row is rejected")
+    validate.add_argument("--as-of", default=None, metavar="DATE",
+                          help="the data's as-of day; records dated after it are rejected")
+
+    sample = sub.add_parser("sample", help="write the synthetic sample CRM",
+                            description="Generate the synthetic CRM with its planted truths and write it.")
+    sample.add_argument("--out", required=True, metavar="DIR", help="output folder")
+    sample.add_argument("--seed", type=int, default=2025, help="random seed (default: 2025)")
+    sample.add_argument("--size", default="sample", help="size preset (default: sample)")
+    return parser
+
+
+def _check_as_of(text: str | None) -> None:
+    from salesops.periods import parse_as_of
+
+    try:
+        parse_as_of(text)
+    except ValueError as exc:
+        raise _UsageError(f"--{exc}") from exc
+
+
+def _check_source(data: str) -> None:
+    from salesops.span import is_database_url
+
+    if not is_database_url(data) and not Path(data).exists():
+        raise _UsageError(f"data folder {data} does not exist")
+
+
+def _cmd_review(args: argparse.Namespace) -> int:
+    from salesops.io import LoadError
+    from salesops.review import ReviewParameterError, run_review
+
+    _check_as_of(args.as_of)
+    try:
+        result = run_review(args.data, args.quarter, args.out, only=args.only, jobs=args.jobs,
+                            notebooks_dir=args.notebooks, mapping=args.mapping, as_of=args.as_of)
+    except ReviewParameterError as exc:
+        raise _UsageError(str(exc)) from exc
+    except LoadError as exc:
+        _err(f"the data cannot be loaded: {exc}")
+        return EXIT_FAILED
+    for page in result.pages:
+        line = f"  {page.status:<6} {page.name}"
+        print(line + (f": {page.message}" if page.message else ""))
+    if result.load_error:
+        _err(f"the data cannot be loaded: {result.load_error}")
+    for problem in result.problems:
+        _err(problem)
+    if result.quarantine is not None:
+        print(f"rejected rows: {result.quarantine}")
+    print(f"review {result.quarter}: {len(result.pages) - len(result.failed)} of {len(result.pages)} pages ok")
+    print(f"index: {result.index}")
+    if not result.ok:
+        _err(f"{len(result.failed)} page(s) failed; see {result.index}")
+    return result.exit_code
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    import salesops
+    from salesops.io import LoadError, ValidationError
+
+    _check_source(args.data)
+    from salesops.review import looks_like_path
+
+    _check_as_of(args.as_of)
+    if args.mapping and looks_like_path(args.mapping) and not Path(args.mapping).is_file():
+        raise _UsageError(f"mapping file {args.mapping} does not exist")
+    try:
+        data = salesops.load(args.data, mapping=args.mapping, strict=args.strict, as_of=args.as_of)
+    except ValidationError as exc:
+        print(exc.report.summary())
+        _err(f"rows were rejected (--strict): {exc}")
+        return EXIT_FAILED
+    except LoadError as exc:
+        _err(str(exc))
+        return EXIT_FAILED
+    print(data.quality.summary())
+    return EXIT_OK
+
+
+def _cmd_sample(args: argparse.Namespace) -> int:
+    from salesops import sample
+
+    try:
+        crm = sample.generate(seed=args.seed, size=args.size)
+    except ValueError as exc:  # e.g. an unknown size preset
+        raise _UsageError(str(exc)) from exc
+    written = sample.write(crm, args.out)
+    print(f"sample CRM (seed {args.seed}, size {args.size}) written to {Path(args.out).resolve()}")
+    if isinstance(written, list | tuple):
+        print(f"{len(written)} files")
+    return EXIT_OK
+
+
+_COMMANDS = {"review": _cmd_review, "validate": _cmd_validate, "sample": _cmd_sample}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line.
+
+    Parameters
+    ----------
+    argv : sequence of str, optional
+        Arguments without the program name; default ``sys.argv[1:]``.
+
+    Returns
+    -------
+    int
+        0 all well, 1 some part failed, 2 bad arguments.
+    """
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse exits 2 on bad arguments, 0 on --help
+        return int(exc.code or 0)
+    if getattr(args, "jobs", None) is not None and args.jobs < 1:
+        _err(f"--jobs must be at least 1, got {args.jobs}")
+        return EXIT_USAGE
+    try:
+        return _COMMANDS[args.command](args)
+    except _UsageError as exc:
+        _err(str(exc))
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        _err("interrupted")
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

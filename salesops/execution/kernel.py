@@ -1,0 +1,43 @@
+"""The kernel that runs review notebooks: always an ipykernel on the interpreter running the review.
+
+``kernel_name="python3"`` normally resolves through the kernel specs installed on the machine, and a
+user-level spec (``~/.local/share/jupyter/kernels/python3``) may point at another Python without this
+package or its pinned dependencies. :class:`ThisPythonKernelManager` resolves ``python3`` to
+``sys.executable -m ipykernel_launcher`` instead, so the notebooks run in the same environment as the review.
+"""
+
+from __future__ import annotations
+
+from jupyter_client.kernelspec import NATIVE_KERNEL_NAME, KernelSpec, KernelSpecManager
+from jupyter_client.manager import AsyncKernelManager
+from traitlets import default
+
+__all__ = ["KERNEL_NAME", "ThisPythonKernelSpecManager", "ThisPythonKernelManager"]
+
+KERNEL_NAME = NATIVE_KERNEL_NAME  # "python3"
+
+
+class ThisPythonKernelSpecManager(KernelSpecManager):
+    """Kernel specs as usual, except ``python3``, which is ipykernel on ``sys.executable``."""
+
+    def get_kernel_spec(self, kernel_name: str) -> KernelSpec:
+        if kernel_name == NATIVE_KERNEL_NAME:
+            from ipykernel.kernelspec import RESOURCES, get_kernel_dict
+
+            return self.kernel_spec_class(resource_dir=RESOURCES, **get_kernel_dict())
+        return super().get_kernel_spec(kernel_name)
+
+
+class ThisPythonKernelManager(AsyncKernelManager):
+    """nbclient's default kernel manager, resolving kernel names with :class:`ThisPythonKernelSpecManager`
+    and encrypting the kernel's local traffic (CurveZMQ) when pyzmq supports it."""
+
+    @default("transport_encryption")
+    def _transport_encryption_default(self) -> str:
+        import zmq
+
+        return "auto" if zmq.has("curve") else "disabled"
+
+    @default("kernel_spec_manager")
+    def _kernel_spec_manager_default(self) -> KernelSpecManager:
+        return ThisPythonKernelSpecManager(data_dir=self.data_dir)

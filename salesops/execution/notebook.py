@@ -1,0 +1,157 @@
+"""Run one notebook of a review: execute it with Papermill, then render its page.
+
+:func:`run_notebook` is what each worker process of the review runs. It never raises: a notebook that
+fails keeps its executed copy (with the error in it), gets a page that shows the error, and comes back
+with ``status="failed"`` and the error message.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from salesops.paths import project_root
+from salesops.report.metrics import METRICS_ENV
+
+__all__ = ["NotebookTask", "NotebookOutcome", "run_notebook"]
+
+
+@dataclass(frozen=True)
+class NotebookTask:
+    """Everything a worker needs to run one notebook (picklable).
+
+    Attributes
+    ----------
+    name : str
+        Notebook stem, ``01_data_quality``.
+    title : str
+        Page title.
+    source : str
+        The notebook to run.
+    executed : str
+        Where the executed notebook goes.
+    html : str
+        Where its page goes.
+    metrics_file : str
+        The file :func:`salesops.report.record` appends to during the run.
+    parameters : dict
+        Papermill parameters.
+    review_title : str
+        Text of the page's link back to the index.
+    cwd : str
+        Working directory of the kernel (the notebook's folder, as in JupyterLab).
+    timeout : int or None
+        Seconds a cell may run.
+    """
+
+    name: str
+    title: str
+    source: str
+    executed: str
+    html: str
+    metrics_file: str
+    parameters: dict[str, Any] = field(default_factory=dict)
+    review_title: str = "Review"
+    cwd: str = "."
+    timeout: int | None = None
+
+
+@dataclass(frozen=True)
+class NotebookOutcome:
+    """How one notebook went.
+
+    Attributes
+    ----------
+    name, title : str
+        As in the task.
+    status : str
+        ``ok`` or ``failed``.
+    message : str or None
+        The error, for a failed notebook.
+    executed, html : str or None
+        Files written (None when not written).
+    metrics_file : str
+        The metrics the run recorded.
+    """
+
+    name: str
+    title: str
+    status: str
+    message: str | None
+    executed: str | None
+    html: str | None
+    metrics_file: str
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+
+def _error_message(exc: BaseException) -> str:
+    from papermill.exceptions import PapermillExecutionError
+
+    if isinstance(exc, PapermillExecutionError):
+        evalue = str(exc.evalue).strip()
+        where = f" (cell {exc.exec_count})" if exc.exec_count else ""
+        return f"{exc.ename}: {evalue}{where}" if evalue else f"{exc.ename}{where}"
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _kernel_environment(metrics_file: str) -> dict[str, str]:
+    """Environment for the kernel: the metrics file, and this checkout importable even if not installed."""
+    env = {METRICS_ENV: metrics_file}
+    root = str(project_root())
+    current = os.environ.get("PYTHONPATH", "")
+    if root not in current.split(os.pathsep):
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (root, current) if p)
+    return env
+
+
+def run_notebook(task: NotebookTask) -> NotebookOutcome:
+    """Execute ``task.source`` into ``task.executed`` and render ``task.html``; never raises."""
+    import papermill as pm
+
+    from salesops.execution.kernel import KERNEL_NAME, ThisPythonKernelManager
+    from salesops.report.pages import render_notebook_html
+
+    Path(task.metrics_file).unlink(missing_ok=True)
+    Path(task.executed).parent.mkdir(parents=True, exist_ok=True)
+    saved = {k: os.environ.get(k) for k in (METRICS_ENV, "PYTHONPATH")}
+    os.environ.update(_kernel_environment(task.metrics_file))
+    status, message = "ok", None
+    try:
+        pm.execute_notebook(
+            task.source,
+            task.executed,
+            parameters=task.parameters,
+            kernel_name=KERNEL_NAME,
+            kernel_manager_class=ThisPythonKernelManager,
+            progress_bar=False,
+            log_output=False,
+            cwd=task.cwd,
+            start_timeout=120,
+            execution_timeout=task.timeout,
+        )
+    except Exception as exc:  # noqa: BLE001 - a failed notebook is reported, not raised
+        status, message = "failed", _error_message(exc)
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+    executed = task.executed if Path(task.executed).exists() else None
+    html = None
+    if executed is not None:
+        try:
+            html = str(
+                render_notebook_html(
+                    executed, task.html, title=task.title, review_title=task.review_title, status=status
+                )
+            )
+        except Exception as exc:  # noqa: BLE001
+            status = "failed"
+            message = (message + "; " if message else "") + f"page not rendered: {_error_message(exc)}"
+    return NotebookOutcome(task.name, task.title, status, message, executed, html, task.metrics_file)

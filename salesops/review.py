@@ -1,0 +1,413 @@
+"""The quarterly review: check the parameters, run every area notebook with Papermill, write the report.
+
+Public face::
+
+    from salesops.review import run_review, latest_complete_quarter
+    result = run_review("data/sample", "2025Q4", "review/")
+    result.exit_code  # 0 all well, 1 some page failed
+
+``run_review`` is what ``salesops review`` calls. It writes::
+
+    DIR/index.html            every page with its status, the data headline, links
+    DIR/NN_area.html          one page per notebook, without code
+    DIR/notebooks/*.ipynb     the executed notebooks (a failed one keeps the error)
+    DIR/metrics.json          what the notebooks recorded, merged, sorted, byte-stable
+    DIR/quarantine/           rejected rows per table and the list of problems, when rows were rejected
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import re
+import shutil
+import tempfile
+from collections.abc import Iterable, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import nbformat
+
+from salesops.execution.notebook import NotebookOutcome, NotebookTask, run_notebook
+from salesops.paths import project_root
+from salesops.periods import Quarter, QuarterError, parse_as_of, parse_quarter
+from salesops.periods import latest_complete_quarter as _latest_complete
+from salesops.report.export import to_safe_csv
+from salesops.report.metrics import merge_records, metrics_document, read_records, write_metrics
+from salesops.report.pages import PageEntry, QualityHeadline, notebook_title, render_index
+from salesops.span import (
+    DataSpan,
+    cheap_span,
+    data_span,
+    is_database_url,
+    latest_complete_quarter,
+    loaded_span,
+)
+
+__all__ = [
+    "DataSpan",
+    "NotebookOutcome",
+    "ReviewParameterError",
+    "ReviewResult",
+    "area_of",
+    "data_span",
+    "default_notebooks_dir",
+    "latest_complete_quarter",
+    "list_notebooks",
+    "looks_like_path",
+    "run_review",
+]
+
+NOTEBOOK_RE = re.compile(r"^(\d{2})_([A-Za-z0-9_]+)\.ipynb$")
+DEFAULT_TIMEOUT_S = 1800
+
+
+class ReviewParameterError(ValueError):
+    """A parameter of the review is wrong (quarter, data path, areas, jobs); nothing was run."""
+
+
+@dataclass
+class ReviewResult:
+    """What a review produced.
+
+    Attributes
+    ----------
+    out : pathlib.Path
+        The output folder.
+    quarter : Quarter
+        Quarter reviewed.
+    pages : list of NotebookOutcome
+        One per notebook, in reading order.
+    index, metrics : pathlib.Path
+        ``index.html`` and ``metrics.json``.
+    quarantine : pathlib.Path or None
+        The quarantine folder when rows were rejected.
+    load_error : str or None
+        The loader's message when the data could not be loaded for the headline and quarantine.
+    problems : list of str
+        Other failures (metrics that could not be merged).
+    """
+
+    out: Path
+    quarter: Quarter
+    pages: list[NotebookOutcome]
+    index: Path
+    metrics: Path
+    quarantine: Path | None = None
+    load_error: str | None = None
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """Every page ran and everything was written."""
+        return all(p.ok for p in self.pages) and self.load_error is None and not self.problems
+
+    @property
+    def failed(self) -> list[NotebookOutcome]:
+        return [p for p in self.pages if not p.ok]
+
+    @property
+    def exit_code(self) -> int:
+        """0 when all is well, 1 when some part failed."""
+        return 0 if self.ok else 1
+
+
+def default_notebooks_dir() -> Path:
+    """``notebooks/`` of the checkout (``SALESOPS_NOTEBOOKS`` overrides it)."""
+    return Path(os.environ.get("SALESOPS_NOTEBOOKS", project_root() / "notebooks"))
+
+
+def area_of(notebook: Path) -> str:
+    """``01_data_quality.ipynb`` -> ``data_quality``."""
+    m = NOTEBOOK_RE.match(notebook.name)
+    return m.group(2) if m else notebook.stem
+
+
+def list_notebooks(notebooks_dir: str | os.PathLike[str]) -> list[Path]:
+    """The area notebooks ``NN_name.ipynb`` of a folder, in reading order."""
+    folder = Path(notebooks_dir)
+    if not folder.is_dir():
+        raise ReviewParameterError(f"notebooks folder {folder} does not exist")
+    return sorted(p for p in folder.iterdir() if p.is_file() and NOTEBOOK_RE.match(p.name))
+
+
+def _select(notebooks: Sequence[Path], only: Iterable[str] | None) -> list[Path]:
+    if not only:
+        return list(notebooks)
+    wanted = [a.strip() for item in only for a in str(item).split(",") if a.strip()]
+    chosen: list[Path] = []
+    unknown = []
+    for area in wanted:
+        hits = [nb for nb in notebooks if area in (area_of(nb), nb.stem, nb.stem[:2])]
+        if not hits:
+            unknown.append(area)
+        chosen.extend(h for h in hits if h not in chosen)
+    if unknown:
+        known = ", ".join(area_of(nb) for nb in notebooks) or "(none)"
+        raise ReviewParameterError(f"unknown area(s): {', '.join(unknown)}; known areas: {known}")
+    return sorted(chosen)
+
+
+def _check_source(data: str | os.PathLike[str]) -> str:
+    text = os.fspath(data)
+    if is_database_url(text):
+        from sqlalchemy.engine import make_url
+
+        try:
+            url = make_url(text)
+        except Exception as exc:  # noqa: BLE001
+            raise ReviewParameterError(f"data URL cannot be parsed: {exc}") from exc
+        if url.password and not re.fullmatch(r"\$\{\w+\}", str(url.password)):
+            raise ReviewParameterError(
+                "the data URL carries a password; the review writes its parameters into the executed "
+                "notebooks, so put the password in an environment variable and write ${VARIABLE} in the URL "
+                "(e.g. postgresql://analyst:${PGPASSWORD}@host/crm)"
+            )
+        return text
+    path = Path(text)
+    if not path.exists():
+        raise ReviewParameterError(f"data folder {path} does not exist")
+    return str(path.resolve())
+
+
+def looks_like_path(mapping: str) -> bool:
+    """A mapping given as a file (``my_crm.yaml``, ``maps/crm``) rather than a preset name (``salesforce``)."""
+    return "/" in mapping or os.sep in mapping or mapping.lower().endswith((".yaml", ".yml"))
+
+
+def _check_mapping(mapping: str | os.PathLike[str] | None) -> str | None:
+    if not mapping:
+        return None
+    text = os.fspath(mapping)
+    if not looks_like_path(text):
+        return text  # a preset name; the loader says so when it does not know it
+    if not Path(text).is_file():
+        raise ReviewParameterError(f"mapping file {text} does not exist")
+    return str(Path(text).resolve())
+
+
+def _display_source(source: str) -> str:
+    return re.sub(r"(://[^:/@]+:)[^@]*@", r"\1***@", source)
+
+
+def _resolve_quarter(quarter: str | Quarter | None, span: DataSpan) -> Quarter:
+    if quarter is None or (isinstance(quarter, str) and quarter.strip().lower() in ("", "latest")):
+        return _latest_complete(span.end)
+    q = quarter if isinstance(quarter, Quarter) else parse_quarter(quarter)
+    if not span.covers(q):
+        first, last = span.quarters
+        raise ReviewParameterError(
+            f"quarter {q} is not covered by the data, which runs from {span.start:%Y-%m-%d} to "
+            f"{span.end:%Y-%m-%d} ({first} to {last}; from {span.basis})"
+        )
+    return q
+
+
+def _clear_previous(out: Path) -> None:
+    """Remove what an earlier review wrote here (and only that)."""
+    for name in ("index.html", "metrics.json"):
+        (out / name).unlink(missing_ok=True)
+    for page in out.glob("[0-9][0-9]_*.html"):
+        page.unlink()
+    for folder in ("notebooks", "quarantine"):
+        if (out / folder).is_dir():
+            shutil.rmtree(out / folder)
+
+
+def _write_quarantine(quality: Any, out: Path) -> Path | None:
+    rejected = getattr(quality, "rejected", None)
+    if rejected is None or rejected.empty:
+        return None
+    folder = out / "quarantine"
+    for table, frame in sorted((getattr(quality, "quarantine", None) or {}).items()):
+        if frame is not None and not frame.empty:
+            to_safe_csv(frame, folder / f"{table}.csv")
+    to_safe_csv(rejected, folder / "problems.csv")
+    return folder
+
+
+def _headline(quality: Any, quarantine: Path | None) -> QualityHeadline | None:
+    counts = getattr(quality, "counts", None)
+    if counts is None:
+        return None
+    return QualityHeadline(
+        read=int(counts["read"].sum()),
+        accepted=int(counts["accepted"].sum()),
+        rejected=int(counts["rejected"].sum()),
+        quarantine_href="quarantine/" if quarantine is not None else None,
+    )
+
+
+def _outcome(future: Future[NotebookOutcome], task: NotebookTask) -> NotebookOutcome:
+    """The worker's outcome; a worker that died (killed, out of memory) fails its page instead of the review."""
+    try:
+        return future.result()
+    except Exception as exc:  # noqa: BLE001
+        executed = task.executed if Path(task.executed).exists() else None
+        return NotebookOutcome(task.name, task.title, "failed", f"worker died: {type(exc).__name__}: {exc}",
+                               executed, None, task.metrics_file)
+
+
+def _load(source: str, mapping: str | None, as_of: str | None) -> Any:
+    import salesops
+
+    return salesops.load(source, mapping=mapping, as_of=as_of or None)
+
+
+def run_review(
+    data: str | os.PathLike[str],
+    quarter: str | Quarter | None,
+    out: str | os.PathLike[str],
+    only: Iterable[str] | None = None,
+    jobs: int | None = None,
+    *,
+    notebooks_dir: str | os.PathLike[str] | None = None,
+    mapping: str | os.PathLike[str] | None = None,
+    as_of: str | None = None,
+    timeout: int | None = DEFAULT_TIMEOUT_S,
+) -> ReviewResult:
+    """Run the quarterly review.
+
+    Parameters
+    ----------
+    data : str or path-like
+        Folder of exports, DuckDB file or database URL (credentials as ``${VARIABLE}``).
+    quarter : str, Quarter or None
+        ``YYYYQn``; None or ``"latest"`` for the latest quarter the data covers completely.
+    out : str or path-like
+        Output folder (created; what an earlier review wrote there is replaced).
+    only : iterable of str, optional
+        Areas to run (``data_quality``, ``01`` or ``01_data_quality``; comma-separated allowed).
+    jobs : int, optional
+        Notebooks run in parallel; default: the number of cores.
+    notebooks_dir : path, optional
+        Where the ``NN_area.ipynb`` notebooks are; default ``notebooks/`` of the checkout.
+    mapping : path, optional
+        Mapping file for an export in its own shape.
+    as_of : str, optional
+        The data's as-of moment (ISO date); default: the loader's.
+    timeout : int or None
+        Seconds a notebook cell may run.
+
+    Returns
+    -------
+    ReviewResult
+        ``result.exit_code`` is 0 when all is well, 1 when some part failed.
+
+    Raises
+    ------
+    ReviewParameterError
+        Before anything runs, for a malformed or uncovered quarter, a missing data folder, an unknown area,
+        a bad ``jobs`` or a URL with a password in it.
+    salesops.io.LoadError
+        When the data cannot be loaded to find its span (sources other than a canonical folder).
+    """
+    source = _check_source(data)
+    if isinstance(quarter, str) and quarter.strip().lower() not in ("", "latest"):
+        try:
+            parse_quarter(quarter)
+        except QuarterError as exc:
+            raise ReviewParameterError(str(exc)) from exc
+    try:
+        parse_as_of(as_of)
+    except ValueError as exc:
+        raise ReviewParameterError(str(exc)) from exc
+    if jobs is not None and (not isinstance(jobs, int) or jobs < 1):
+        raise ReviewParameterError(f"jobs must be a whole number of at least 1, got {jobs!r}")
+    notebooks = _select(list_notebooks(notebooks_dir or default_notebooks_dir()), only)
+    if not notebooks:
+        raise ReviewParameterError(f"no notebook NN_area.ipynb in {notebooks_dir or default_notebooks_dir()}")
+    mapping_text = _check_mapping(mapping)
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise ReviewParameterError(f"output {out} exists and is not a folder")
+
+    loaded = None
+    span = cheap_span(source, mapping_text)
+    if span is None:
+        loaded = _load(source, mapping_text, as_of)  # LoadError propagates: nothing can run without data
+        span = loaded_span(loaded)
+        if span is None:
+            raise ReviewParameterError(f"{_display_source(source)}: the data holds no dated records")
+    q = _resolve_quarter(quarter, span)
+
+    out.mkdir(parents=True, exist_ok=True)
+    out = out.resolve()
+    _clear_previous(out)
+    review_title = f"Quarterly review {q}"
+    parameters = {"data_path": source, "quarter": str(q), "as_of": as_of or ""}
+    if mapping_text:
+        parameters["mapping"] = mapping_text
+
+    with tempfile.TemporaryDirectory(prefix="salesops-metrics-") as metrics_tmp:
+        tasks = []
+        for nb in notebooks:
+            title = notebook_title(nbformat.read(nb, as_version=4), area_of(nb).replace("_", " ").capitalize())
+            tasks.append(
+                NotebookTask(
+                    name=nb.stem,
+                    title=title,
+                    source=str(nb.resolve()),
+                    executed=str(out / "notebooks" / nb.name),
+                    html=str(out / f"{nb.stem}.html"),
+                    metrics_file=str(Path(metrics_tmp) / f"{nb.stem}.jsonl"),
+                    parameters=parameters,
+                    review_title=review_title,
+                    cwd=str(nb.resolve().parent),
+                    timeout=timeout,
+                )
+            )
+        workers = min(jobs or os.cpu_count() or 1, len(tasks))
+        load_error = None
+        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+            futures = [pool.submit(run_notebook, t) for t in tasks]
+            # While the kernels run: load the data here for the headline and the quarantine.
+            if loaded is None:
+                try:
+                    loaded = _load(source, mapping_text, as_of)
+                except ValueError as exc:  # LoadError and its subclasses
+                    load_error = str(exc)
+            outcomes = [_outcome(f, t) for f, t in zip(futures, tasks, strict=True)]
+
+        quarantine = headline = None
+        if loaded is not None:
+            quarantine = _write_quarantine(loaded.quality, out)
+            headline = _headline(loaded.quality, quarantine)
+
+        problems: list[str] = []
+        try:
+            merged = merge_records({o.name: read_records(o.metrics_file) for o in outcomes})
+        except ValueError as exc:
+            merged, problems = {}, [str(exc)]
+    metrics_path = write_metrics(
+        out / "metrics.json", metrics_document(str(q), merged, {o.name: o.status for o in outcomes})
+    )
+
+    entries = [
+        PageEntry(
+            name=o.name,
+            title=o.title,
+            status=o.status,
+            html_href=Path(o.html).name if o.html else None,
+            notebook_href=f"notebooks/{Path(o.executed).name}" if o.executed else None,
+            message=o.message,
+        )
+        for o in outcomes
+    ]
+    as_of_text = None
+    if loaded is not None and getattr(loaded, "as_of", None) is not None:
+        as_of_text = f"{loaded.as_of:%Y-%m-%d %H:%M} UTC"
+    index_html = render_index(
+        entries,
+        quarter=str(q),
+        source=_display_source(source),
+        as_of=as_of_text,
+        quality=headline,
+        load_error=load_error,
+        problems=problems,
+    )
+    index = out / "index.html"
+    index.write_text(index_html, encoding="utf-8")
+    return ReviewResult(out, q, outcomes, index, metrics_path, quarantine, load_error, problems)

@@ -1,0 +1,248 @@
+"""The quarterly review end to end on the tiny CRM, and its parameter checks."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import shutil
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from salesops.periods import Quarter
+from salesops.review import ReviewParameterError, data_span, latest_complete_quarter, run_review
+from salesops.span import cheap_span, loaded_span
+
+SCRIPT = "<script>alert(1)</script>"
+
+
+# --- parameters are checked before any kernel starts ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"quarter": "Q4-2025"}, "not of the form YYYYQn"),
+        ({"quarter": "2024Q4"}, "not covered by the data, which runs from 2025-04-02 to 2025-12-30"),
+        ({"quarter": "2025Q4", "only": ["kpi"]}, "unknown area(s): kpi"),
+        ({"quarter": "2025Q4", "jobs": 0}, "jobs must be a whole number"),
+        ({"quarter": "2025Q4", "mapping": "nowhere/mine.yaml"}, "mapping file nowhere/mine.yaml does not exist"),
+    ],
+)
+def test_bad_parameters_raise_before_anything_runs(mini_crm, tmp_path, kwargs, message):
+    with pytest.raises(ReviewParameterError, match=re.escape(message)):
+        run_review(mini_crm, out=tmp_path / "out", **kwargs)
+    assert not (tmp_path / "out").exists()
+
+
+def test_missing_data_and_missing_notebooks(tmp_path, mini_crm):
+    with pytest.raises(ReviewParameterError, match="does not exist"):
+        run_review(tmp_path / "nowhere", "2025Q4", tmp_path / "out")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ReviewParameterError, match="no notebook"):
+        run_review(mini_crm, "2025Q4", tmp_path / "out", notebooks_dir=tmp_path / "empty")
+
+
+def test_url_with_a_password_is_refused_and_env_reference_is_not(tmp_path):
+    from salesops.io import LoadError
+
+    with pytest.raises(ReviewParameterError, match="carries a password"):
+        run_review("postgresql://ann:s3cret@127.0.0.1:1/crm", "2025Q4", tmp_path / "out")
+    # ${VAR} passes the check; nothing listens on port 1, so the loader then fails to connect
+    with pytest.raises(LoadError, match=r"\*\*\*"):
+        run_review("postgresql://ann:${SALESOPS_NO_SUCH_VAR}@127.0.0.1:1/crm", "2025Q4", tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
+# --- the data's span and the latest complete quarter ---------------------------------------------------------
+
+
+def test_latest_complete_quarter_of_the_tiny_crm(mini_crm):
+    assert latest_complete_quarter(mini_crm) == Quarter(2025, 4)
+    span = data_span(mini_crm)
+    assert (str(span.start.date()), str(span.end.date())) == ("2025-04-02", "2025-12-30")
+    assert "opportunities.csv" in span.basis
+
+
+def test_span_from_gzip_and_parquet(mini_crm_copy):
+    import pandas as pd
+
+    csv = mini_crm_copy / "opportunities.csv"
+    frame = pd.read_csv(csv, dtype=str)
+    csv.unlink()
+    frame.to_csv(mini_crm_copy / "opportunities.csv.gz", index=False)
+    assert cheap_span(mini_crm_copy).end == pd.Timestamp("2025-12-30")
+    (mini_crm_copy / "opportunities.csv.gz").unlink()
+    typed = frame.assign(
+        created_date=pd.to_datetime(frame["created_date"]),
+        close_date=pd.to_datetime(frame["close_date"]),
+        is_closed=frame["is_closed"] == "true",
+    )
+    typed.to_parquet(mini_crm_copy / "opportunities.parquet")
+    assert cheap_span(mini_crm_copy).end == pd.Timestamp("2025-12-30")
+
+
+def test_span_falls_back_to_the_loader_for_a_duckdb_file(mini_crm, tmp_path):
+    import duckdb
+
+    db = tmp_path / "crm.duckdb"
+    con = duckdb.connect(str(db))
+    for table in ("reps", "accounts", "opportunities"):
+        con.execute(f"CREATE TABLE {table} AS SELECT * FROM read_csv('{mini_crm / (table + '.csv')}', all_varchar=true)")
+    con.close()
+    assert cheap_span(db) is None
+    assert latest_complete_quarter(db) == Quarter(2025, 4)
+
+
+def test_loaded_span_without_opportunities():
+    import pandas as pd
+
+    class Data:
+        opportunities = None
+        tables = {"activities": pd.DataFrame({"occurred_at": pd.to_datetime(["2024-02-03", "2024-06-30"], utc=True)})}
+
+    span = loaded_span(Data())
+    assert (span.start, span.end) == (pd.Timestamp("2024-02-03"), pd.Timestamp("2024-06-30"))
+
+
+# --- end to end ----------------------------------------------------------------------------------------------
+
+
+def test_review_writes_index_pages_notebooks_metrics_and_quarantine(reviewed):
+    run, out = reviewed
+    assert run.code == 0, run.stderr
+    index = (out / "index.html").read_text()
+    assert 'href="01_data_quality.html"' in index
+    assert 'href="notebooks/01_data_quality.ipynb"' in index
+    assert 'href="metrics.json"' in index and 'href="quarantine/"' in index
+    assert "so-badge so-ok" in index and "so-badge so-failed" not in index
+    page = (out / "01_data_quality.html").read_text()
+    assert "Data quality" in page and 'href="index.html"' in page
+    assert "import salesops" not in page, "code cells must not be rendered"
+    assert "<script src=" not in page, "pages load no external script"
+    assert "data:image/png;base64," in page, "figures are embedded"
+
+    executed = nbformat.read(out / "notebooks" / "01_data_quality.ipynb", as_version=4)
+    injected = [c for c in executed.cells if "injected-parameters" in c.metadata.get("tags", [])]
+    assert injected and 'quarter = "2025Q4"' in injected[0].source
+    assert str(Path("tests/fixtures/mini_crm")) in injected[0].source  # absolute data path
+    assert all(c.get("execution_count") for c in executed.cells if c.cell_type == "code" and c.source.strip())
+
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["quarter"] == "2025Q4"
+    assert metrics["notebooks"] == {"01_data_quality": "ok"}
+    values = {k: v["value"] for k, v in metrics["metrics"].items()}
+    assert values["data_quality.rows_rejected"] == 1
+    assert values["data_quality.rows_read"] == values["data_quality.rows_accepted"] + 1
+    assert all(isinstance(v, int | float) and math.isfinite(v) for v in values.values())
+    assert list(metrics["metrics"]) == sorted(metrics["metrics"])
+
+    assert (out / "quarantine" / "opportunities.csv").read_text().count("O010") == 1
+    assert "min_value" in (out / "quarantine" / "problems.csv").read_text()
+
+
+def test_metrics_json_is_byte_identical_across_runs(reviewed, mini_crm, tmp_path):
+    run, first = reviewed
+    second = run_review(mini_crm, "2025Q4", tmp_path / "again", jobs=1)
+    assert second.exit_code == 0
+    assert (first / "metrics.json").read_bytes() == (tmp_path / "again" / "metrics.json").read_bytes()
+
+
+def test_a_broken_notebook_fails_its_page_and_the_others_still_render(mini_crm, fixture_notebooks, tmp_path):
+    result = run_review(mini_crm, "latest", tmp_path / "out", jobs=2, notebooks_dir=fixture_notebooks)
+    assert result.exit_code == 1
+    assert [(p.name, p.status) for p in result.pages] == [("01_tiny", "ok"), ("02_broken", "failed")]
+    broken = result.pages[1]
+    assert broken.message.startswith("RuntimeError: deliberately broken for the test")
+    out = tmp_path / "out"
+    # both pages and both executed notebooks exist; the failed one keeps its error
+    assert (out / "01_tiny.html").exists() and (out / "02_broken.html").exists()
+    executed = nbformat.read(out / "notebooks" / "02_broken.ipynb", as_version=4)
+    errors = [o for c in executed.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
+    assert errors and errors[0].ename == "RuntimeError"
+    index = (out / "index.html").read_text()
+    assert "so-badge so-failed" in index and "deliberately broken for the test" in index
+    assert 'href="01_tiny.html"' in index and 'href="02_broken.html"' in index
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["notebooks"] == {"01_tiny": "ok", "02_broken": "failed"}
+    assert metrics["metrics"]["tiny.opportunities"]["value"] == 9
+    assert metrics["metrics"]["broken.before_failure"]["value"] == 1  # recorded before the failure
+
+
+def test_only_runs_the_chosen_area_and_clears_stale_pages(mini_crm, fixture_notebooks, tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "02_broken.html").write_text("stale")
+    (out / "keep.txt").write_text("not ours")
+    result = run_review(mini_crm, "2025Q4", out, only=["tiny"], notebooks_dir=fixture_notebooks)
+    assert result.exit_code == 0
+    assert [p.name for p in result.pages] == ["01_tiny"]
+    assert not (out / "02_broken.html").exists()
+    assert (out / "keep.txt").exists()
+
+
+def test_data_values_are_escaped_in_the_pages(mini_crm_copy, tmp_path):
+    accounts = mini_crm_copy / "accounts.csv"
+    accounts.write_text(
+        accounts.read_text()
+        + f"A006,{SCRIPT},Software,-3,DE,EMEA,SMB,R01,2025-06-01\n"
+        + "A007,=HYPERLINK(\"http://evil\"),Software,-1,DE,EMEA,SMB,R01,2025-06-02\n"
+    )
+    result = run_review(mini_crm_copy, "2025Q4", tmp_path / "out", only=["data_quality"])
+    assert result.exit_code == 0, [p.message for p in result.pages]
+    page = (tmp_path / "out" / "01_data_quality.html").read_text()
+    assert SCRIPT not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    quarantined = (tmp_path / "out" / "quarantine" / "accounts.csv").read_text()
+    assert "'=HYPERLINK" in quarantined
+    assert SCRIPT in quarantined  # CSV keeps the value as it was; only formulas are neutralised
+
+
+def test_copied_notebooks_dir_is_used(mini_crm, fixture_notebooks, tmp_path):
+    folder = tmp_path / "nbs"
+    folder.mkdir()
+    shutil.copy(fixture_notebooks / "01_tiny.ipynb", folder / "07_tiny.ipynb")
+    (folder / "notes.ipynb").write_text("{}")  # not NN_area: ignored
+    result = run_review(mini_crm, "2025Q4", tmp_path / "out", notebooks_dir=folder, jobs=1)
+    assert [p.name for p in result.pages] == ["07_tiny"]
+
+
+# --- a real export, through a mapping ------------------------------------------------------------------------
+
+REAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "real" / "maven_crm_sales_opportunities"
+
+
+@pytest.mark.real
+@pytest.mark.slow
+def test_review_of_the_real_maven_export_with_its_mapping(tmp_path):
+    if not REAL.is_dir():
+        pytest.skip(f"real data not found at {REAL} (it sits beside the clone on CI)")
+    result = run_review(REAL, "latest", tmp_path / "out", only=["data_quality"], mapping="maven_crm")
+    assert result.exit_code == 0, [p.message for p in result.pages]
+    assert result.quarter == Quarter(2017, 4)
+    metrics = json.loads((tmp_path / "out" / "metrics.json").read_text())["metrics"]
+    # open deals lack close date / value / account and are rejected, never dropped
+    assert metrics["data_quality.rows_rejected"]["value"] > 0
+    assert (tmp_path / "out" / "quarantine" / "opportunities.csv").exists()
+    executed = nbformat.read(tmp_path / "out" / "notebooks" / "01_data_quality.ipynb", as_version=4)
+    injected = next(c for c in executed.cells if "injected-parameters" in c.metadata.get("tags", []))
+    assert 'mapping = "maven_crm"' in injected.source
+
+
+# --- the committed sample, as `make review` runs it ----------------------------------------------------------
+
+SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
+
+
+@pytest.mark.slow
+def test_review_of_the_committed_sample(tmp_path):
+    if not any(SAMPLE.glob("opportunities.*")):
+        pytest.skip(f"no sample CRM in {SAMPLE} yet (write it with `salesops sample --out data/sample`)")
+    result = run_review(SAMPLE, "latest", tmp_path / "out")
+    assert result.quarter == Quarter(2025, 4), "the sample runs 2023-01-01 to 2025-12-31"
+    assert result.exit_code == 0, [(p.name, p.message) for p in result.failed]
+    metrics = json.loads((tmp_path / "out" / "metrics.json").read_text())
+    assert set(metrics["notebooks"].values()) == {"ok"}
+    assert metrics["metrics"]["data_quality.rows_read"]["value"] > 10_000
