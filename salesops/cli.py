@@ -67,7 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
                           help="the data's as-of day; records dated after it are rejected")
 
     sample = sub.add_parser("sample", help="write the synthetic sample CRM",
-                            description="Generate the synthetic CRM with its planted truths and write it.")
+                            description="Generate the synthetic CRM with its planted effects and write it.")
     sample.add_argument("--out", required=True, metavar="DIR", help="output folder")
     sample.add_argument("--seed", type=int, default=2025, help="random seed (default: 2025)")
     sample.add_argument("--size", default="sample", help="size preset (default: sample)")

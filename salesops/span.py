@@ -68,7 +68,7 @@ def _days(values: pd.Series) -> pd.Series:
     return out.dt.tz_localize(None).dt.normalize()
 
 
-def _truthy(values: pd.Series) -> pd.Series:
+def _as_flag(values: pd.Series) -> pd.Series:
     if pd.api.types.is_bool_dtype(values.dtype):
         return values.fillna(False).astype(bool)
     return values.astype(str).str.strip().str.lower().isin(_TRUE)
@@ -82,7 +82,7 @@ def _span_from_opportunities(opps: pd.DataFrame, basis: str) -> DataSpan | None:
         return None
     end = created.max()
     if "close_date" in opps.columns and "is_closed" in opps.columns:
-        closed = _days(opps["close_date"])[_truthy(opps["is_closed"])].dropna()
+        closed = _days(opps["close_date"])[_as_flag(opps["is_closed"])].dropna()
         if not closed.empty:
             end = max(end, closed.max())
     return DataSpan(created.min(), end, basis)

@@ -108,7 +108,7 @@ def iter_source(source: Any, skip: Callable[[str], bool] | None = None) -> Itera
 
 
 def ignored_files(folder: Path) -> list[str]:
-    """Files in a folder that are not tabular (README, truth.json...), reported as ignored, never read."""
+    """Files in a folder that are not tabular (a README, JSON notes...), reported as ignored, never read."""
     if not folder.is_dir():
         return []
     return sorted(
