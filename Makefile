@@ -15,6 +15,10 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.salesops-installed
 PIP := $(BIN)/python -m pip --disable-pip-version-check
 
+# BLAS threads: the analyses fit many small models; on 2 shared cores OpenBLAS threading slows them ~15x.
+export OPENBLAS_NUM_THREADS ?= 1
+export OMP_NUM_THREADS ?= 1
+
 DATA ?= data/sample
 QUARTER ?= latest
 OUT ?= review
