@@ -160,13 +160,23 @@ def _parse_as_of(as_of: str | pd.Timestamp | None) -> pd.Timestamp | None:
 
 
 def _latest_event(tables: dict[str, pd.DataFrame], fallback: pd.Timestamp) -> pd.Timestamp:
-    latest = None
+    """The latest thing that happened in the data: the max of every past-event column, and of the close
+    dates of closed deals (an open deal's close date is a forecast and does not count)."""
+    candidates: list[pd.Series] = []
     for name, frame in tables.items():
         for spec in TABLES[name].columns:
-            if spec.not_after_as_of and spec.name in frame.columns and frame[spec.name].notna().any():
-                value = frame[spec.name].max()
-                value = value.tz_localize("UTC") + pd.Timedelta(days=1) - pd.Timedelta(microseconds=1) if value.tz is None else value
-                latest = value if latest is None or value > latest else latest
+            if spec.not_after_as_of and spec.name in frame.columns:
+                candidates.append(frame[spec.name])
+    opportunities = tables.get("opportunities")
+    if opportunities is not None and {"close_date", "is_closed"} <= set(opportunities.columns):
+        candidates.append(opportunities.loc[opportunities["is_closed"].astype(bool), "close_date"])
+    latest = None
+    for values in candidates:
+        if values.notna().any():
+            value = values.max()
+            if value.tz is None:  # a date: the event may have happened at any time of that day
+                value = value.tz_localize("UTC") + pd.Timedelta(days=1) - pd.Timedelta(microseconds=1)
+            latest = value if latest is None or value > latest else latest
     return latest if latest is not None else fallback
 
 
