@@ -59,10 +59,10 @@ def test_as_of(crm):
     assert salesops.load(crm, as_of=pd.Timestamp("2024-06-30 12:00")).as_of == pd.Timestamp("2024-06-30 12:00", tz="UTC")
     berlin = pd.Timestamp("2024-06-30 12:00", tz="Europe/Berlin")
     assert salesops.load(crm, as_of=berlin).as_of == pd.Timestamp("2024-06-30 10:00", tz="UTC")
-    # by default: the end of the day of the latest event among the accepted rows (O1's created date;
-    # O3, created later, is rejected)
+    # by default: the end of the day of the latest event among the accepted rows: O1's close date (a
+    # closed deal's close date is an event; O3, created later, is rejected)
     data = salesops.load(crm)
-    assert data.as_of == pd.Timestamp("2024-01-10 23:59:59.999999", tz="UTC")
+    assert data.as_of == pd.Timestamp("2024-03-28 23:59:59.999999", tz="UTC")
     assert data.quality.as_of > data.as_of  # the checks used "now"
 
 
