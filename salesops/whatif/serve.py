@@ -1,0 +1,88 @@
+"""Serve the what-if app as a web page with Voilà (``salesops whatif``)."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+__all__ = ["APP_NOTEBOOK", "ENV_DATA", "ENV_PERIOD", "ENV_PLAN", "VoilaServer", "free_port", "voila_command", "voila_env"]
+
+#: The Voilà notebook (shipped inside the package).
+APP_NOTEBOOK = Path(__file__).with_name("app.ipynb")
+ENV_DATA, ENV_PLAN, ENV_PERIOD = "SALESOPS_WHATIF_DATA", "SALESOPS_WHATIF_PLAN", "SALESOPS_WHATIF_PERIOD"
+
+
+def voila_command(port: int = 8866, ip: str = "127.0.0.1", open_browser: bool = False) -> list[str]:
+    """The command line that serves :data:`APP_NOTEBOOK` with Voilà on ``ip:port``."""
+    cmd = [sys.executable, "-m", "voila", str(APP_NOTEBOOK), f"--port={port}", f"--Voila.ip={ip}",
+           "--theme=light", "--show_tracebacks=True"]
+    if not open_browser:
+        cmd.append("--no-browser")
+    return cmd
+
+
+def voila_env(data: str | Path, plan: str = "ae_standard", period: str | None = None) -> dict[str, str]:
+    """Environment for the served notebook: the data source, plan and period travel as variables (never as
+    notebook parameters, so a database URL is not written into the page)."""
+    env = dict(os.environ)
+    env[ENV_DATA] = str(Path(data).resolve()) if Path(str(data)).exists() else str(data)
+    env[ENV_PLAN] = plan
+    if period:
+        env[ENV_PERIOD] = period
+    else:
+        env.pop(ENV_PERIOD, None)
+    return env
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class VoilaServer:
+    """The app served by Voilà on a free port of 127.0.0.1, in the background, for a ``with`` block.
+
+    >>> with VoilaServer("data/sample") as server:   # doctest: +SKIP
+    ...     print(server.url)
+    """
+
+    def __init__(self, data: str | Path, plan: str = "ae_standard", period: str | None = None,
+                 port: int | None = None, startup_timeout: float = 60.0):
+        self.port = port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}/"
+        self.cmd = voila_command(self.port)
+        self.env = voila_env(data, plan, period)
+        self.startup_timeout = startup_timeout
+        self.log_path = Path(tempfile.gettempdir()) / f"salesops-voila-{self.port}.log"
+
+    def __enter__(self) -> VoilaServer:
+        self._log = open(self.log_path, "w")  # noqa: SIM115 - closed in __exit__
+        self.proc = subprocess.Popen(self.cmd, env=self.env, stdout=self._log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + self.startup_timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                self._log.close()
+                raise RuntimeError(f"voila exited with {self.proc.returncode}; see {self.log_path}")
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                return self
+            except OSError:
+                time.sleep(0.3)
+        self.__exit__()
+        raise RuntimeError(f"voila did not answer on {self.url} within {self.startup_timeout:g} s; see {self.log_path}")
+
+    def __exit__(self, *exc) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(5)
+        self._log.close()
