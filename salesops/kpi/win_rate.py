@@ -1,0 +1,268 @@
+"""Win rate by count and by value with confidence intervals, and empirical-Bayes shrunk win rates per rep."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from salesops.io.data import SalesData
+from salesops.kpi._common import (
+    MissingDataError,
+    as_day,
+    as_naive_days,
+    cut_at,
+    group_keys,
+    opportunities_with,
+    period_label,
+)
+from salesops.stats import fit_beta_prior, shrink_rates, weighted_rate_interval, wilson_interval
+from salesops.stats.shrinkage import BetaPrior
+
+__all__ = ["closed_deals", "rep_win_rates", "win_rates"]
+
+_PURPOSE = "Win rate"
+
+
+def closed_deals(
+    data: SalesData,
+    by: str | Sequence[str] | None = None,
+    period: str | None = None,
+    *,
+    period_on: str = "close_date",
+    as_of: Any = None,
+    start: Any = None,
+    types: Sequence[str] | None = None,
+    purpose: str = _PURPOSE,
+) -> pd.DataFrame:
+    """Closed opportunities with the ``by`` dimensions and, with ``period``, the period of ``period_on``.
+
+    Parameters
+    ----------
+    data : SalesData
+        Needs ``opportunities``.
+    by, period, period_on
+        Dimensions added, and the period (of ``period_on``) in a ``period`` column.
+    as_of : date-like, optional
+        Deals closed after it count as open then and are left out (see :func:`salesops.kpi._common.cut_at`).
+    start : date-like, optional
+        Only deals closed on or after it are kept.
+    types : list of str, optional
+        Only these opportunity types (e.g. ``["new_business"]``).
+    purpose : str
+        What the deals are for, named in a missing-data message.
+
+    Returns
+    -------
+    DataFrame
+        The closed opportunities with their dimensions.
+    """
+    keys = group_keys(by, None)
+    opps = cut_at(opportunities_with(data, keys, purpose=purpose), as_of)
+    if types is not None:
+        if "type" not in opps.columns:
+            raise MissingDataError(
+                f"{purpose} of types {list(types)} needs the column opportunities.type, which this data does not have.")
+        opps = opps[opps["type"].isin(list(types))]
+    closed = opps[opps["is_closed"].astype(bool)].copy()
+    if start is not None:
+        closed = closed[as_naive_days(closed["close_date"]) >= as_day(start)]
+    closed["is_won"] = closed["is_won"].astype(bool)
+    if period is not None:
+        closed["period"] = period_label(closed[period_on], period)
+    return closed
+
+
+def win_rates(
+    data: SalesData,
+    by: str | Sequence[str] | None = "segment",
+    period: str | None = None,
+    *,
+    period_on: str = "close_date",
+    as_of: Any = None,
+    start: Any = None,
+    types: Sequence[str] | None = None,
+    confidence: float = 0.95,
+    value_method: Literal["normal", "bootstrap"] = "normal",
+) -> pd.DataFrame:
+    r"""Win rate of closed deals by count and by value, with confidence intervals.
+
+    .. math::
+
+        \text{win\_rate}_g = \frac{\#\{\text{won}\}}{\#\{\text{closed}\}}, \qquad
+        \text{value\_win\_rate}_g = \frac{\sum_{\text{won}} \text{amount}}{\sum_{\text{closed}} \text{amount}}
+
+    over the closed opportunities of group :math:`g`. The count rate's interval is Wilson's score interval
+    (:func:`salesops.stats.wilson_interval`); the value rate's is the ratio-estimator normal interval or a
+    percentile bootstrap over deals (:func:`salesops.stats.weighted_rate_interval`).
+
+    Parameters
+    ----------
+    data : SalesData
+        Needs ``opportunities``; ``accounts`` / ``reps`` / ``leads`` for derived dimensions.
+    by : str, list of str or None
+        Dimensions: opportunity columns or ``segment`` (account's), ``team``, ``role``, ``rep``, ``channel``,
+        ``industry``, ``region``... (see :func:`salesops.kpi._common.add_dimension`).
+    period : {"month", "quarter", "year"} or None
+        Split by the period of ``period_on`` (default the close date).
+    period_on : str
+        Date column placing a deal in a period.
+    as_of : date-like, optional
+        Evaluate as of the end of that day: later deals are unknown, deals closed later are still open.
+    start : date-like, optional
+        Count only deals closed on or after this day.
+    types : list of str, optional
+        Opportunity types counted (default all).
+    confidence : float
+        Level of both intervals.
+    value_method : {"normal", "bootstrap"}
+        Interval of the value rate.
+
+    Returns
+    -------
+    DataFrame
+        One row per group: keys, ``closed, won, win_rate, lower, upper, closed_value, won_value,
+        value_win_rate, value_lower, value_upper``.
+    """
+    closed = closed_deals(data, by, period, period_on=period_on, as_of=as_of, start=start, types=types)
+    keys = group_keys(by, period)
+    if not keys:
+        closed = closed.assign(_all="all")
+        keys = ["_all"]
+    rows = []
+    for key, g in closed.groupby(keys, dropna=False, observed=True, sort=True):
+        won = g["is_won"].to_numpy()
+        amount = g["amount"].to_numpy(dtype=float)
+        value = weighted_rate_interval(amount, won, confidence=confidence, method=value_method)
+        rows.append({
+            **dict(zip(keys, key if isinstance(key, tuple) else (key,))),
+            "closed": int(len(g)),
+            "won": int(won.sum()),
+            "closed_value": float(amount.sum()),
+            "won_value": float(amount[won].sum()),
+            "value_win_rate": value.rate,
+            "value_lower": value.lower,
+            "value_upper": value.upper,
+        })
+    out = pd.DataFrame(rows, columns=[*keys, "closed", "won", "closed_value", "won_value", "value_win_rate",
+                                      "value_lower", "value_upper"])
+    lower, upper = wilson_interval(out["won"].to_numpy(), out["closed"].to_numpy(), confidence)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out.insert(len(keys) + 2, "win_rate", out["won"] / out["closed"])
+    out.insert(len(keys) + 3, "lower", lower)
+    out.insert(len(keys) + 4, "upper", upper)
+    return out.drop(columns="_all") if "_all" in out.columns else out
+
+
+def _prior(successes: np.ndarray, trials: np.ndarray, fallback: BetaPrior | None) -> tuple[BetaPrior, str]:
+    try:
+        return fit_beta_prior(successes, trials), "group"
+    except ValueError:
+        if fallback is not None:
+            return fallback, "pooled"
+        return BetaPrior(1.0, 1.0), "uniform"
+
+
+def rep_win_rates(
+    data: SalesData,
+    within: str | Sequence[str] | None = "segment",
+    period: str | None = None,
+    *,
+    period_on: str = "close_date",
+    as_of: Any = None,
+    start: Any = None,
+    types: Sequence[str] | None = None,
+    prior_start: Any = None,
+    confidence: float = 0.95,
+) -> pd.DataFrame:
+    r"""Per-rep win rates shrunk by empirical Bayes, ranked within their group.
+
+    Within each group (segment, say, and period) the reps' counts :math:`(x_j, n_j)` of won and closed
+    deals fit a beta-binomial prior :math:`\mathrm{Beta}(\alpha, \beta)` by maximum likelihood
+    (:func:`salesops.stats.fit_beta_prior`); each rep's shrunk rate is the posterior mean
+
+    .. math::
+
+        \tilde\theta_j = \frac{\alpha + x_j}{\alpha + \beta + n_j}
+        = w_j \frac{\alpha}{\alpha + \beta} + (1 - w_j) \frac{x_j}{n_j}, \qquad
+        w_j = \frac{\alpha + \beta}{\alpha + \beta + n_j},
+
+    with an equal-tailed posterior interval (:func:`salesops.stats.shrink_rates`). A rep with three deals
+    stays near the group's mean; one with three hundred keeps almost their own rate. ``vs_group`` is
+    :math:`\tilde\theta_j - \alpha / (\alpha + \beta)`; ranks are 1 for the best rep of the group. A group
+    whose prior cannot be fitted (one rep, or no win at all) borrows the prior fitted on every rep
+    (``prior_source`` says ``pooled``), else a uniform Beta(1, 1).
+
+    Parameters
+    ----------
+    data : SalesData
+        Needs ``opportunities`` (owner_rep_id, is_closed, is_won) and what ``within`` needs.
+    within : str, list of str or None
+        Groups reps are compared within (default ``segment``: an Enterprise rep is not ranked against SMB).
+    period, period_on, as_of, start, types
+        As in :func:`win_rates`.
+    prior_start : date-like or "all", optional
+        Fit each group's prior on the reps' deals closed from this day (``"all"``: from the first) to
+        ``as_of``, one count per rep, instead of on the counts being shrunk. How much reps truly differ is
+        better measured on a long history, while the rates shrunk stay those of the window: with a few dozen
+        deals per rep, a quarter alone often cannot tell the spread from chance.
+    confidence : float
+        Posterior probability inside ``[lower, upper]``.
+
+    Returns
+    -------
+    DataFrame
+        One row per group and rep: keys, ``rep_id, closed, won, raw_rate, shrunk_rate, lower, upper,
+        weight_on_prior, prior_mean, vs_group, rank_raw, rank_shrunk, prior_source``.
+    """
+    group = group_keys(within, period)
+    closed = closed_deals(data, within, period, period_on=period_on, as_of=as_of, start=start, types=types,
+                          purpose="Per-rep win rate")
+    if not group:
+        closed = closed.assign(_all="all")
+        group = ["_all"]
+    counts = (
+        closed.groupby([*group, "owner_rep_id"], dropna=False, observed=True, sort=True)["is_won"]
+        .agg(won="sum", closed="size").reset_index().rename(columns={"owner_rep_id": "rep_id"})
+    )
+    prior_counts = counts
+    prior_group = group
+    if prior_start is not None:
+        history = closed_deals(data, within, None, as_of=as_of, types=types, purpose="Per-rep win rate",
+                               start=None if prior_start == "all" else prior_start)
+        prior_group = [k for k in group if k not in ("period", "_all")]
+        if not prior_group:
+            history = history.assign(_all="all")
+            prior_group = ["_all"]
+        prior_counts = (history.groupby([*prior_group, "owner_rep_id"], dropna=False, observed=True)["is_won"]
+                        .agg(won="sum", closed="size").reset_index())
+    pooled, _ = _prior(prior_counts["won"].to_numpy(float), prior_counts["closed"].to_numpy(float), None)
+    priors = {}
+    for key, g in prior_counts.groupby(prior_group, dropna=False, observed=True, sort=True):
+        priors[key if isinstance(key, tuple) else (key,)] = _prior(
+            g["won"].to_numpy(float), g["closed"].to_numpy(float), pooled)
+    parts = []
+    for key, g in counts.groupby(group, dropna=False, observed=True, sort=True):
+        x, n = g["won"].to_numpy(float), g["closed"].to_numpy(float)
+        key = key if isinstance(key, tuple) else (key,)
+        prior_key = tuple(v for k, v in zip(group, key) if k in prior_group)
+        prior, source = priors.get(prior_key, (pooled, "pooled"))
+        s = shrink_rates(x, n, prior=prior, confidence=confidence)
+        part = g.reset_index(drop=True).copy()
+        part["raw_rate"] = s["raw_rate"].to_numpy()
+        part["shrunk_rate"] = s["shrunk_rate"].to_numpy()
+        part["lower"] = s["lower"].to_numpy()
+        part["upper"] = s["upper"].to_numpy()
+        part["weight_on_prior"] = s["weight_on_prior"].to_numpy()
+        part["prior_mean"] = prior.mean
+        part["vs_group"] = part["shrunk_rate"] - prior.mean
+        part["rank_raw"] = part["raw_rate"].rank(ascending=False, method="min").astype(int)
+        part["rank_shrunk"] = part["shrunk_rate"].rank(ascending=False, method="min").astype(int)
+        part["prior_source"] = source
+        parts.append(part)
+    columns = [*group, "rep_id", "closed", "won", "raw_rate", "shrunk_rate", "lower", "upper", "weight_on_prior",
+               "prior_mean", "vs_group", "rank_raw", "rank_shrunk", "prior_source"]
+    out = pd.concat(parts, ignore_index=True)[columns] if parts else pd.DataFrame(columns=columns)
+    return out.drop(columns="_all") if "_all" in out.columns else out
