@@ -128,6 +128,7 @@ def build_leads(
         touch + lognormal(rng, 4.0, 0.8, n),
         created + lognormal(rng, 3.0, 1.0, n) / 24.0,
     )
+    would_be_mql_t = mql_t  # when each lead would turn MQL: latent, known before the outcome
     mql_t = np.where(is_mql, mql_t, np.nan)
 
     # SQL given MQL
@@ -139,6 +140,10 @@ def build_leads(
     d_pc = _solve_shift(x_sql[seen & after] + g_sql, P.SQL_RATE_AFTER)
     p_sqlmql_before = _sigmoid(x_sql + g_sql)
     p_sqlmql = _sigmoid(x_sql + g_sql + d_pc * after)
+    # The recorded true probability must not depend on the outcome it predicts: the process-change flag is
+    # taken from the would-be MQL time of every lead, not from the realised (masked) MQL time. For MQLs the
+    # two agree, so the draws below, and the data, are the same either way.
+    p_sqlmql_ex_ante = _sigmoid(x_sql + g_sql + d_pc * (would_be_mql_t >= P.PROCESS_CHANGE_DAY))
     mhalf = np.clip(np.floor(np.nan_to_num(mql_t) / 182.625), 0, 5).astype(np.int64)
     is_sql = is_mql & (stratified_uniform(rng, src * 100 + after * 10 + mhalf) < p_sqlmql)
     ready = np.fmax(mql_t, touch)
@@ -180,9 +185,9 @@ def build_leads(
             "_dq_reason": reason,
             "_speed_h": speed_h,
             "p_mql": p_mql,
-            "p_sql_given_mql": p_sqlmql,
+            "p_sql_given_mql": p_sqlmql_ex_ante,
             "p_sql_given_mql_without_change": p_sqlmql_before,
-            "p_sql": p_mql * p_sqlmql,
+            "p_sql": p_mql * p_sqlmql_ex_ante,
         }
     )
     model = {

@@ -1,0 +1,832 @@
+"""Territory design: assign accounts to territories balanced on potential and workload, under constraints.
+
+The problem, for accounts :math:`a` with values :math:`v_{ka}` (potential, workload) and territories :math:`t`::
+
+    minimise    moved accounts  (+ a small weight on the largest deviation)
+    subject to  every account in exactly one territory of its bucket           (segment_match)
+                |sum_a v_ka x_at / mu_kt - 1| <= tolerance  for every k, t     (balance_<k>)
+                sum_a x_at <= capacity_t                                       (capacity)
+                accounts that leave their current territory <= budget         (disruption)
+
+where :math:`\\mu_{kt}` is territory :math:`t`'s fair part of its bucket's total (the bucket total split in
+proportion to the territories' ``share``, equal by default). It is a mixed-integer linear programme solved
+with HiGHS (:func:`scipy.optimize.milp`). Small problems are solved exactly, one binary per account and
+territory. Large ones (more than ``exact_limit`` binaries) are aggregated first: the accounts of each current
+territory are grouped into classes of similar potential and workload, the MILP decides how many accounts of
+each group go where (integers, a few thousand variables, with a tighter tolerance to leave room), the groups
+are split back into accounts (those nearest the group's mean move), and a repair step of single moves and
+swaps, which never exceeds the disruption budget or a capacity, removes what is left of the deviations.
+
+When the constraints cannot all hold, :class:`TerritoryInfeasibleError` names the ones that conflict: first by
+direct checks (an account larger than a balanced territory, more accounts than capacity, a bucket without a
+territory), then by dropping constraint groups from the linear relaxation until it becomes feasible.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+from scipy.optimize import Bounds, LinearConstraint, milp
+
+from salesops.leads._common import MissingDataError
+
+__all__ = [
+    "TerritoryDesign",
+    "TerritoryInfeasibleError",
+    "account_workload",
+    "design_territories",
+    "evaluate_assignment",
+    "territories_from_reps",
+]
+
+NO_TERRITORY = ""
+
+
+class TerritoryInfeasibleError(ValueError):
+    """The constraints of a territory design cannot all hold; ``conflicts`` lists the constraint groups."""
+
+    def __init__(self, message: str, conflicts: Sequence[str] = ()):
+        super().__init__(message)
+        self.conflicts = list(conflicts)
+
+
+# --- inputs --------------------------------------------------------------------------------------------------
+
+
+def account_workload(accounts: pd.DataFrame, activities: pd.DataFrame | None, as_of: Any = None,
+                     window_days: float = 365.0, floor: float = 4.0, roles_rep_ids: Sequence[str] | None = None
+                     ) -> pd.Series:
+    """Yearly workload of each account: rep activities on it over the last ``window_days``, at least ``floor``.
+
+    ``workload_a = max(floor, n_a * 365 / window_days)`` with :math:`n_a` the activities (calls, emails,
+    meetings) logged on the account in ``(as_of - window_days, as_of]`` (by the reps in ``roles_rep_ids`` when
+    given); ``floor`` is the minimum coverage any account gets (4: a quarterly touch).
+
+    Parameters
+    ----------
+    accounts : DataFrame
+        Canonical ``accounts``.
+    activities : DataFrame
+        Canonical ``activities`` with ``account_id``.
+    as_of : timestamp, optional
+        End of the window; default the latest activity.
+    window_days : float
+        Length of the window.
+    floor : float
+        Smallest workload.
+    roles_rep_ids : list of str, optional
+        Only count these reps' activities (e.g. the AEs').
+
+    Returns
+    -------
+    Series
+        Indexed by ``account_id``, named ``workload`` (activities per year).
+    """
+    if activities is None:
+        raise MissingDataError("the activities table is missing; account workload needs it (or pass a workload column)")
+    missing = [c for c in ("account_id", "occurred_at") if c not in activities.columns]
+    if missing:
+        raise MissingDataError(f"activities lack column(s) {', '.join(missing)}; account workload needs them")
+    occurred = activities["occurred_at"]
+    end = occurred.max() if as_of is None else pd.Timestamp(as_of)
+    if end.tzinfo is None and occurred.dt.tz is not None:
+        end = end.tz_localize("UTC")
+    start = end - pd.Timedelta(days=window_days)
+    keep = (occurred > start) & (occurred <= end) & activities["account_id"].notna()
+    if roles_rep_ids is not None:
+        keep &= activities["rep_id"].isin(list(roles_rep_ids))
+    counts = activities.loc[keep, "account_id"].value_counts()
+    per_year = accounts["account_id"].map(counts).fillna(0.0).to_numpy(dtype=float) * 365.0 / window_days
+    return pd.Series(np.maximum(per_year, floor), index=pd.Index(accounts["account_id"], name="account_id"),
+                     name="workload")
+
+
+def territories_from_reps(reps: pd.DataFrame, as_of: Any = None, role: str = "AE", bucket_column: str = "segment",
+                          capacity: int | None = None) -> pd.DataFrame:
+    """One territory per rep of ``role`` employed at ``as_of``, in the bucket of the rep's ``bucket_column``.
+
+    Returns
+    -------
+    DataFrame
+        ``territory_id`` (= the rep id), ``owner_rep_id``, ``bucket``, ``region`` (if known), ``share`` (1.0) and
+        ``capacity`` (when given).
+    """
+    missing = [c for c in ("rep_id", "role") if c not in reps.columns]
+    if missing:
+        raise MissingDataError(f"reps lack column(s) {', '.join(missing)}; territories from reps need them")
+    sel = reps["role"].eq(role)
+    if as_of is not None:
+        day = pd.Timestamp(as_of)
+        day = (day.tz_convert("UTC").tz_localize(None) if day.tzinfo else day).normalize()
+        if "hire_date" in reps.columns:
+            sel &= reps["hire_date"].isna() | (reps["hire_date"] <= day)
+        if "end_date" in reps.columns:
+            sel &= reps["end_date"].isna() | (reps["end_date"] >= day)
+    r = reps[sel]
+    if r.empty:
+        raise ValueError(f"no rep with role {role!r} is employed at {as_of}; no territory to design")
+    out = pd.DataFrame({"territory_id": r["rep_id"].astype(str).to_numpy(), "owner_rep_id": r["rep_id"].astype(str).to_numpy()})
+    if bucket_column:
+        if bucket_column not in reps.columns:
+            raise MissingDataError(f"reps lack column {bucket_column!r}, which names each territory's bucket")
+        out["bucket"] = r[bucket_column].to_numpy()
+    if "region" in reps.columns:
+        out["region"] = r["region"].to_numpy()
+    out["share"] = 1.0
+    if capacity is not None:
+        out["capacity"] = int(capacity)
+    return out
+
+
+# --- evaluation ------------------------------------------------------------------------------------------------
+
+
+def _targets(accounts: pd.DataFrame, territories: pd.DataFrame, values: Sequence[str], bucket: str | None
+             ) -> pd.DataFrame:
+    """mu_kt: each territory's fair part of its bucket's totals."""
+    terr = territories.copy()
+    if "share" not in terr.columns:
+        terr["share"] = 1.0
+    if bucket:
+        tot = accounts.groupby(bucket, observed=True)[list(values)].sum()
+        share_sum = terr.groupby("bucket")["share"].transform("sum")
+        for v in values:
+            terr[f"target_{v}"] = terr["bucket"].map(tot[v]).fillna(0.0) * terr["share"] / share_sum
+    else:
+        for v in values:
+            terr[f"target_{v}"] = accounts[v].sum() * terr["share"] / terr["share"].sum()
+    return terr
+
+
+def evaluate_assignment(accounts: pd.DataFrame, territories: pd.DataFrame, assignment: pd.Series | np.ndarray,
+                        values: Sequence[str] = ("potential", "workload"), bucket: str | None = "bucket",
+                        current: str | None = "current_territory") -> tuple[pd.DataFrame, dict[str, float]]:
+    """Balance and disruption of an assignment of accounts to territories.
+
+    Per territory: accounts, each value's load :math:`L_{kt}`, its target :math:`\\mu_{kt}` and relative
+    deviation :math:`L_{kt}/\\mu_{kt} - 1`; accounts gained and lost against ``current``. Summary: the largest
+    absolute deviation per value (the balance), the accounts that changed territory and their share of those
+    that had one (the disruption).
+
+    Returns
+    -------
+    (by_territory, summary) : (DataFrame, dict)
+    """
+    asg = np.asarray(assignment, dtype=object)
+    df = accounts.assign(_t=asg)
+    terr = _targets(accounts, territories, values, bucket)
+    g = df.groupby("_t", observed=True)
+    out = terr[["territory_id"] + [c for c in ("owner_rep_id", "bucket") if c in terr.columns]].copy()
+    out["accounts"] = out["territory_id"].map(g.size()).fillna(0).astype(int)
+    summary: dict[str, float] = {}
+    for v in values:
+        out[v] = out["territory_id"].map(g[v].sum()).fillna(0.0)
+        out[f"target_{v}"] = terr[f"target_{v}"].to_numpy()
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out[f"deviation_{v}"] = out[v] / out[f"target_{v}"] - 1.0
+        summary[f"max_abs_deviation_{v}"] = float(np.nanmax(np.abs(out[f"deviation_{v}"]))) if len(out) else np.nan
+    if current and current in accounts.columns:
+        cur = accounts[current].fillna(NO_TERRITORY).astype(str).to_numpy()
+        had = cur != NO_TERRITORY
+        moved = had & (cur != asg.astype(str))
+        out["gained"] = out["territory_id"].map(pd.Series(asg[moved]).value_counts()).fillna(0).astype(int)
+        out["lost"] = out["territory_id"].map(pd.Series(cur[moved]).value_counts()).fillna(0).astype(int)
+        summary["moved_accounts"] = int(moved.sum())
+        summary["moved_share"] = float(moved.sum() / max(had.sum(), 1))
+        summary["unowned_accounts"] = int((~had).sum())
+    summary["territories"] = len(out)
+    summary["accounts"] = len(accounts)
+    return out, summary
+
+
+# --- the optimisation --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class TerritoryDesign:
+    """A territory design and how it was found.
+
+    Attributes
+    ----------
+    assignment : DataFrame
+        One row per account: ``account_id, bucket, current_territory, territory_id, moved``.
+    by_territory : DataFrame
+        :func:`evaluate_assignment` per territory.
+    summary : dict
+        Balance (largest deviations), disruption (moved share), ``meets_tolerance``, ``method``, ``status``,
+        ``solve_seconds``, ``milp_variables``.
+    notes : list of str
+        What the reader should know (tolerance not met, aggregation used ...).
+    """
+
+    assignment: pd.DataFrame
+    by_territory: pd.DataFrame
+    summary: dict[str, Any]
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Model:
+    groups_bucket: np.ndarray          # bucket index of each group
+    groups_current: np.ndarray         # current territory index or -1
+    groups_n: np.ndarray               # accounts per group
+    groups_sum: np.ndarray             # (g, k) value sums
+    allowed: list[np.ndarray]          # territories allowed per group
+
+
+def _check_inputs(accounts: pd.DataFrame, territories: pd.DataFrame, values: Sequence[str], bucket: str | None) -> None:
+    for col in ["account_id", *values] + ([bucket] if bucket else []):
+        if col not in accounts.columns:
+            raise MissingDataError(f"accounts lack column {col!r}; territory design needs it")
+    for col in ["territory_id"] + (["bucket"] if bucket else []):
+        if col not in territories.columns:
+            raise MissingDataError(f"territories lack column {col!r}; territory design needs it")
+    if territories["territory_id"].duplicated().any():
+        raise ValueError("territory_id values must be unique")
+    for v in values:
+        x = accounts[v].to_numpy(dtype=float)
+        if not np.isfinite(x).all() or (x < 0).any():
+            raise ValueError(f"accounts.{v} must be finite and >= 0 for every account")
+
+
+def _prechecks(accounts: pd.DataFrame, terr: pd.DataFrame, values: Sequence[str], bucket: str | None,
+               tolerance: float | None) -> None:
+    problems, conflicts = [], set()
+    if bucket:
+        have = set(terr["bucket"])
+        for b, n in accounts[bucket].value_counts().items():
+            if b not in have:
+                problems.append(f"bucket {b!r} has {n} accounts but no territory")
+                conflicts.add("segment_match")
+    if "capacity" in terr.columns:
+        cap = terr.groupby("bucket")["capacity"].sum() if bucket else pd.Series({None: terr["capacity"].sum()})
+        need = accounts[bucket].value_counts() if bucket else pd.Series({None: len(accounts)})
+        for b, n in need.items():
+            c = cap.get(b, 0)
+            if c < n:
+                problems.append(f"capacity: {n} accounts{f' in {b!r}' if bucket else ''} but the territories hold "
+                                f"{int(c)}")
+                conflicts |= {"capacity", "segment_match"} if bucket else {"capacity"}
+    if tolerance is not None:
+        for v in values:
+            upper = terr.set_index("territory_id")[f"target_{v}"] * (1 + tolerance)
+            lim = (terr.groupby("bucket")[f"target_{v}"].max() * (1 + tolerance)) if bucket else None
+            for b, g in (accounts.groupby(bucket, observed=True) if bucket else [(None, accounts)]):
+                if bucket and b not in lim.index:
+                    continue  # a bucket without territory: named above
+                cap_b = lim[b] if bucket else upper.max()
+                big = g[g[v] > cap_b]
+                if len(big):
+                    a = big.sort_values(v, ascending=False).iloc[0]
+                    problems.append(
+                        f"balance_{v}: {len(big)} account(s){f' in {b!r}' if bucket else ''} are larger alone than a "
+                        f"territory may hold at ±{tolerance:.0%} (largest {a['account_id']}: {a[v]:,.0f} > {cap_b:,.0f})"
+                    )
+                    conflicts |= {f"balance_{v}"} | ({"segment_match"} if bucket else set())
+    if problems:
+        raise TerritoryInfeasibleError("territory design is infeasible: " + "; ".join(problems)
+                                       + f". Conflicting constraints: {', '.join(sorted(conflicts))}.", sorted(conflicts))
+
+
+def _build(model: _Model, mu: np.ndarray, cap: np.ndarray | None, tol: float | None, budget: float | None,
+           objective: str, drop: frozenset[str] = frozenset(), integral: bool = True):
+    """The MILP in scipy form; returns (c, constraints, integrality, bounds, var_group, var_terr, n_y)."""
+    G = len(model.groups_n)
+    T, K = mu.shape
+    vg = np.concatenate([np.full(len(a), g) for g, a in enumerate(model.allowed)]).astype(np.int64)
+    vt = np.concatenate(model.allowed).astype(np.int64)
+    ny = vg.size
+    nv = ny + K  # one deviation variable per value
+    moved_coef = ((model.groups_current[vg] >= 0) & (vt != model.groups_current[vg])).astype(float)
+    n_total = max(model.groups_n.sum(), 1)
+    c = np.zeros(nv)
+    if objective == "disruption":
+        c[:ny] = moved_coef / n_total
+        c[ny:] = 1e-3
+    else:
+        c[:ny] = moved_coef / n_total * 1e-3
+        c[ny:] = 1.0
+    cons = [LinearConstraint(sp.csr_matrix((np.ones(ny), (vg, np.arange(ny))), shape=(G, nv)),
+                             model.groups_n, model.groups_n)]
+    names = ["segment_match"]
+    for k in range(K):
+        if f"balance_{k}" in drop:
+            continue
+        mean = model.groups_sum[vg, k] / np.maximum(model.groups_n[vg], 1)
+        coef = mean / np.where(mu[vt, k] > 0, mu[vt, k], 1.0)
+        base = sp.csr_matrix((coef, (vt, np.arange(ny))), shape=(T, nv)).tolil()
+        up, lo = base.copy(), base.copy()
+        up[:, ny + k] = -1.0
+        lo[:, ny + k] = 1.0
+        cons.append(LinearConstraint(up.tocsr(), -np.inf, 1.0))
+        cons.append(LinearConstraint(lo.tocsr(), 1.0, np.inf))
+        names += [f"balance_{k}", f"balance_{k}"]
+    if cap is not None and "capacity" not in drop:
+        cons.append(LinearConstraint(sp.csr_matrix((np.ones(ny), (vt, np.arange(ny))), shape=(T, nv)), -np.inf, cap))
+        names.append("capacity")
+    if budget is not None and "disruption" not in drop:
+        cons.append(LinearConstraint(sp.csr_matrix(np.concatenate([moved_coef, np.zeros(K)])[None, :]), -np.inf, budget))
+        names.append("disruption")
+    lb = np.zeros(nv)
+    ub = np.concatenate([model.groups_n[vg].astype(float), np.full(K, np.inf)])
+    if tol is not None:
+        for k in range(K):
+            if f"balance_{k}" not in drop:
+                ub[ny + k] = tol
+    integ = np.concatenate([np.ones(ny) if integral else np.zeros(ny), np.zeros(K)])
+    return c, cons, integ, Bounds(lb, ub), vg, vt, ny
+
+
+def _solve(model: _Model, mu: np.ndarray, cap: np.ndarray | None, tol: float | None, budget: float | None,
+           objective: str, time_limit: float, gap: float, integral: bool = True):
+    c, cons, integ, bounds, vg, vt, ny = _build(model, mu, cap, tol, budget, objective, integral=integral)
+    res = milp(c, constraints=cons, integrality=integ, bounds=bounds,
+               options={"time_limit": float(time_limit), "mip_rel_gap": gap, "disp": False})
+    return res, vg, vt, ny
+
+
+def _conflicts(model: _Model, mu: np.ndarray, cap: np.ndarray | None, tol: float | None, budget: float | None,
+               value_names: Sequence[str]) -> list[str]:
+    """Deletion filter over constraint groups on the linear relaxation: a minimal set that cannot hold together."""
+    groups = [f"balance_{k}" for k in range(mu.shape[1])] + (["capacity"] if cap is not None else []) + (
+        ["disruption"] if budget is not None else [])
+
+    def feasible(active: list[str]) -> bool:
+        drop = frozenset(g for g in groups if g not in active)
+        c, cons, integ, bounds, *_ = _build(model, mu, cap, tol, budget, "balance", drop, integral=False)
+        return milp(np.zeros_like(c), constraints=cons, integrality=integ, bounds=bounds,
+                    options={"time_limit": 30.0}).status == 0
+
+    if feasible(groups):
+        return []
+    needed = list(groups)
+    for g in groups:
+        trial = [x for x in needed if x != g]
+        if not feasible(trial):
+            needed = trial
+    rename = {f"balance_{k}": f"balance_{v}" for k, v in enumerate(value_names)}
+    return ["segment_match"] + [rename.get(g, g) for g in needed]
+
+
+def _classes(x: np.ndarray, bins: int) -> np.ndarray:
+    """Quantile class (0..bins-1) of each value, on the log scale."""
+    if len(x) == 0:
+        return np.zeros(0, dtype=np.int64)
+    r = pd.Series(np.log1p(x)).rank(method="first").to_numpy()
+    return np.minimum((r - 1) * bins // len(x), bins - 1).astype(np.int64)
+
+
+def _repair(assign: np.ndarray, bucket_idx: np.ndarray, cur: np.ndarray, vals: np.ndarray, mu: np.ndarray,
+            terr_bucket: np.ndarray, cap: np.ndarray | None, tol: float, budget: float | None,
+            max_iter: int = 20000) -> np.ndarray:
+    """Single moves and swaps that shrink deviations beyond ``0.98 * tol`` without breaking budget or capacity."""
+    T, K = mu.shape
+    tau = 0.98 * tol
+    safe_mu = np.where(mu > 0, mu, 1.0)
+    load = np.zeros((T, K))
+    for k in range(K):
+        load[:, k] = np.bincount(assign, vals[:, k], minlength=T)
+    count = np.bincount(assign, minlength=T).astype(float)
+    moved = int(((cur >= 0) & (assign != cur)).sum())
+    limit = np.inf if budget is None else budget
+
+    def pen(r: np.ndarray) -> np.ndarray:
+        return np.maximum(np.abs(r) - tau, 0.0) ** 2
+
+    for _ in range(max_iter):
+        r = load / safe_mu - 1.0
+        viol = pen(r).sum(axis=1)
+        t_star = int(np.argmax(viol))
+        if viol[t_star] <= 0:
+            break
+        same = np.flatnonzero(terr_bucket == terr_bucket[t_star])
+        others = same[same != t_star]
+        if others.size == 0:
+            break
+        best = (0.0, None)
+        # single moves out of t_star (to every other territory) and into t_star (from every other territory)
+        a_out = np.flatnonzero(assign == t_star)
+        a_in = np.flatnonzero((bucket_idx == terr_bucket[t_star]) & (assign != t_star))
+        for src_acc, direction in ((a_out, "out"), (a_in, "in")):
+            if src_acc.size == 0:
+                continue
+            if direction == "out":
+                s = np.full(src_acc.size, t_star)[:, None].repeat(others.size, 1)
+                u = np.broadcast_to(others, s.shape)
+                acc = np.broadcast_to(src_acc[:, None], s.shape)
+            else:
+                s = assign[src_acc][:, None]
+                u = np.full_like(s, t_star)
+                acc = src_acc[:, None]
+            v = vals[acc]  # (..., K)
+            rs_new = (load[s] - v) / safe_mu[s] - 1.0
+            ru_new = (load[u] + v) / safe_mu[u] - 1.0
+            delta = (pen(rs_new).sum(-1) + pen(ru_new).sum(-1)) - (pen(r[s]).sum(-1) + pen(r[u]).sum(-1))
+            dmove = ((cur[acc] >= 0) & (u != cur[acc])).astype(int) - ((cur[acc] >= 0) & (s != cur[acc])).astype(int)
+            ok = moved + dmove <= limit
+            if cap is not None:
+                ok &= count[u] + 1 <= cap[u]
+            score = np.where(ok, delta + 1e-9 * dmove, np.inf)
+            j = np.unravel_index(np.argmin(score), score.shape)
+            if score[j] < best[0] - 1e-15:
+                best = (float(score[j]), ("move", int(np.broadcast_to(acc, s.shape)[j]), int(s[j]), int(u[j]),
+                                          int(dmove[j])))
+        if best[1] is None:
+            # swaps between t_star and each other territory of the bucket
+            a_t = np.flatnonzero(assign == t_star)
+            for u_t in others:
+                b_u = np.flatnonzero(assign == u_t)
+                if a_t.size == 0 or b_u.size == 0:
+                    continue
+                diff = vals[a_t][:, None, :] - vals[b_u][None, :, :]  # leaves t_star, enters u
+                rs_new = (load[t_star] - diff) / safe_mu[t_star] - 1.0
+                ru_new = (load[u_t] + diff) / safe_mu[u_t] - 1.0
+                delta = pen(rs_new).sum(-1) + pen(ru_new).sum(-1) - pen(r[t_star]).sum() - pen(r[u_t]).sum()
+                ca, cb = cur[a_t][:, None], cur[b_u][None, :]
+                dmove = (((ca >= 0) & (ca != u_t)).astype(int) - ((ca >= 0) & (ca != t_star)).astype(int)
+                         + ((cb >= 0) & (cb != t_star)).astype(int) - ((cb >= 0) & (cb != u_t)).astype(int))
+                score = np.where(moved + dmove <= limit, delta + 1e-9 * dmove, np.inf)
+                j = np.unravel_index(np.argmin(score), score.shape)
+                if score[j] < best[0] - 1e-15:
+                    best = (float(score[j]), ("swap", int(a_t[j[0]]), int(b_u[j[1]]), int(u_t), int(dmove[j])))
+        if best[1] is None:
+            break
+        kind, a, x, y, dm = best[1]
+        if kind == "move":
+            assign[a] = y
+            load[x] -= vals[a]
+            load[y] += vals[a]
+            count[x] -= 1
+            count[y] += 1
+        else:
+            b, u_t = x, y
+            assign[a], assign[b] = u_t, t_star
+            load[t_star] += vals[b] - vals[a]
+            load[u_t] += vals[a] - vals[b]
+        moved += dm
+    return _undo_moves(assign, cur, vals, safe_mu, load, count, cap, tau)
+
+
+def _undo_moves(assign: np.ndarray, cur: np.ndarray, vals: np.ndarray, mu: np.ndarray, load: np.ndarray,
+                count: np.ndarray, cap: np.ndarray | None, tau: float, rounds: int = 3) -> np.ndarray:
+    """Send moved accounts back to their current territory, singly or by swapping two movers back, whenever
+    every value of both territories stays within ``tau``: fewer moves, balance kept."""
+    def ok(t: int, new_load: np.ndarray) -> bool:
+        return bool(np.all(np.abs(new_load / mu[t] - 1.0) <= tau))
+
+    for _ in range(rounds):
+        changed = False
+        movers = np.flatnonzero((cur >= 0) & (assign != cur))
+        # smallest accounts first: they disturb the balance least
+        movers = movers[np.argsort((vals[movers] / mu.mean(axis=0)).sum(axis=1), kind="stable")]
+        for a in movers:
+            s, u = assign[a], cur[a]
+            if s == u or (cap is not None and count[u] + 1 > cap[u]):
+                continue
+            if ok(s, load[s] - vals[a]) and ok(u, load[u] + vals[a]):
+                load[s] -= vals[a]
+                load[u] += vals[a]
+                count[s] -= 1
+                count[u] += 1
+                assign[a] = u
+                changed = True
+        # pairs of movers that sit in each other's home territory: swap both back
+        movers = np.flatnonzero((cur >= 0) & (assign != cur))
+        home = {}
+        for a in movers:
+            home.setdefault((int(cur[a]), int(assign[a])), []).append(a)
+        for (h, at), group in home.items():
+            back = home.get((at, h), [])
+            for a, b in zip(group, back):
+                if assign[a] != at or assign[b] != h:
+                    continue
+                d = vals[a] - vals[b]  # a returns to h, b returns to at
+                if ok(h, load[h] + d) and ok(at, load[at] - d):
+                    load[h] += d
+                    load[at] -= d
+                    assign[a], assign[b] = h, at
+                    changed = True
+        if not changed:
+            break
+    return assign
+
+
+def design_territories(
+    accounts: pd.DataFrame,
+    territories: pd.DataFrame,
+    *,
+    values: Sequence[str] = ("potential", "workload"),
+    bucket: str | None = "bucket",
+    current: str | None = "current_territory",
+    tolerance: float | None = 0.05,
+    keep_owners: bool = True,
+    max_moved_share: float | None = 0.20,
+    objective: str = "disruption",
+    method: str = "auto",
+    exact_limit: int = 4000,
+    classes: tuple[int, int] = (8, 3),
+    time_limit: float = 30.0,
+    mip_gap: float = 0.02,
+    polish: bool = False,
+    bound_limit: int = 200_000,
+) -> TerritoryDesign:
+    """Assign accounts to territories, balanced on ``values``, with HiGHS (see the module docstring).
+
+    Parameters
+    ----------
+    accounts : DataFrame
+        ``account_id``, the ``values`` columns (>= 0), the ``bucket`` column and, to keep owners, the ``current``
+        territory (NaN for an account without one).
+    territories : DataFrame
+        ``territory_id``, ``bucket`` (when ``bucket`` is set), optional ``capacity`` (max accounts) and ``share``
+        (relative size; equal by default).
+    values : list of str
+        Columns to balance.
+    bucket : str or None
+        Account column that must match ``territories.bucket`` (segment match); None: any territory.
+    current : str or None
+        Account column with the current territory.
+    tolerance : float or None
+        Largest allowed relative deviation from the target on every value (0.05: ±5%); None: no hard bound.
+    keep_owners : bool
+        Minimise moves away from the current territory and cap them at ``max_moved_share``.
+    max_moved_share : float or None
+        Disruption budget: largest share of the accounts with a current territory that may move.
+    objective : {"disruption", "balance"}
+        Minimise moved accounts (within the tolerance) or the largest deviation (within the budget).
+    method : {"auto", "exact", "aggregate"}
+        Exact account-level MILP, or aggregated MILP and repair; ``auto`` picks exact when the account-level model
+        has at most ``exact_limit`` binaries.
+    classes : (int, int)
+        Potential and workload classes per current territory in the aggregated model.
+    time_limit : float
+        Seconds HiGHS may spend (the best solution found by then is used).
+    mip_gap : float
+        Relative optimality gap at which HiGHS stops.
+    polish : bool
+        In the aggregated path, after rounding the relaxation, also run the aggregated MILP for the time left
+        and keep its design when it moves fewer accounts (or balances better). Off by default: on the sample and
+        the benchmark it cost seconds and never beat the rounded relaxation after repair.
+    bound_limit : int
+        Compute ``moved_share_lower_bound`` (the account-level linear relaxation's moves, a bound no design within
+        the tolerance can beat) when that model has at most this many variables.
+
+    Returns
+    -------
+    TerritoryDesign
+
+    Raises
+    ------
+    TerritoryInfeasibleError
+        When the constraints conflict; the message and ``.conflicts`` name them.
+    """
+    started = time.perf_counter()
+    values = list(values)
+    _check_inputs(accounts, territories, values, bucket)
+    if objective not in ("disruption", "balance"):
+        raise ValueError(f"objective must be 'disruption' or 'balance', got {objective!r}")
+    if method not in ("auto", "exact", "aggregate"):
+        raise ValueError(f"method must be 'auto', 'exact' or 'aggregate', got {method!r}")
+    if keep_owners and (current is None or current not in accounts.columns):
+        raise ValueError(f"keep_owners needs the accounts' current territory (column {current!r}), which is missing")
+    if objective == "disruption" and tolerance is None:
+        raise ValueError("objective 'disruption' needs a tolerance (the balance to reach with as few moves as possible)")
+    acc = accounts.reset_index(drop=True)
+    terr = _targets(acc, territories.reset_index(drop=True), values, bucket)
+    _prechecks(acc, terr, values, bucket, tolerance)
+
+    t_index = {t: i for i, t in enumerate(terr["territory_id"].astype(str))}
+    T, K, N = len(terr), len(values), len(acc)
+    mu = terr[[f"target_{v}" for v in values]].to_numpy(dtype=float)
+    vals = acc[values].to_numpy(dtype=float)
+    buckets = sorted(terr["bucket"].unique(), key=str) if bucket else [None]
+    b_index = {b: i for i, b in enumerate(buckets)}
+    terr_bucket = terr["bucket"].map(b_index).to_numpy() if bucket else np.zeros(T, dtype=np.int64)
+    acc_bucket = acc[bucket].map(b_index).to_numpy().astype(np.int64) if bucket else np.zeros(N, dtype=np.int64)
+    if current and current in acc.columns:
+        cur = acc[current].map(lambda x: t_index.get(str(x), -1) if pd.notna(x) else -1).to_numpy(dtype=np.int64)
+    else:
+        cur = np.full(N, -1, dtype=np.int64)
+    # an account whose current territory is in another bucket cannot stay: it has no current territory here
+    cur = np.where((cur >= 0) & (terr_bucket[np.maximum(cur, 0)] == acc_bucket), cur, -1)
+    if not keep_owners:
+        cur_for_model = np.full(N, -1, dtype=np.int64)
+    else:
+        cur_for_model = cur
+    cap = terr["capacity"].to_numpy(dtype=float) if "capacity" in terr.columns else None
+    had = int((cur_for_model >= 0).sum())
+    budget = None if (not keep_owners or max_moved_share is None) else float(np.floor(max_moved_share * had + 1e-9))
+    per_bucket_terr = np.bincount(terr_bucket, minlength=len(buckets))
+    exact_vars = int(per_bucket_terr[acc_bucket].sum())
+    use_exact = method == "exact" or (method == "auto" and exact_vars <= exact_limit)
+    notes: list[str] = []
+
+    what = {"segment_match": "accounts stay in their bucket's territories",
+            "capacity": "territory capacity",
+            "disruption": f"at most {max_moved_share:.0%} of accounts change owner" if max_moved_share else "",
+            **{f"balance_{v}": f"{v} within ±{tolerance:.0%} of the target" for v in values if tolerance}}
+
+    def infeasible(model: _Model, tol: float | None) -> TerritoryInfeasibleError:
+        conflicts = _conflicts(model, mu, cap, tol, budget, values)
+        detail = "; ".join(f"{c} ({what.get(c, c)})" for c in conflicts) or "the integer restriction"
+        return TerritoryInfeasibleError(
+            f"territory design is infeasible: these constraints cannot hold together: {detail}. Relax one of "
+            "them (a wider tolerance, a larger disruption budget, more capacity or territories).", conflicts)
+
+    assign = None
+    status, gap_found, n_vars = "", None, 0
+    if use_exact:
+        model = _Model(acc_bucket, cur_for_model, np.ones(N, dtype=np.int64), vals.copy(),
+                       [np.flatnonzero(terr_bucket == acc_bucket[a]) for a in range(N)])
+        res, vg, vt, ny = _solve(model, mu, cap, tolerance, budget, objective, time_limit, mip_gap)
+        n_vars, status = ny, str(res.message).split(".")[0]
+        if res.x is not None:
+            y = np.rint(res.x[:ny]).astype(np.int64)
+            assign = np.full(N, -1, dtype=np.int64)
+            assign[vg[y > 0]] = vt[y > 0]
+            found = getattr(res, "mip_gap", None)
+            gap_found = float(found) if found is not None and np.isfinite(found) else None
+        elif res.status == 2 or "infeasible" in str(res.message).lower():
+            raise infeasible(model, tolerance)
+        else:
+            notes.append(f"the exact MILP found no solution within {time_limit:.0f} s; the aggregated model was used")
+            use_exact = False
+    if not use_exact:
+        qp, qw = classes
+        group_key = np.zeros(N, dtype=np.int64)
+        for b in range(len(buckets)):
+            sel = np.flatnonzero(acc_bucket == b)
+            cp = _classes(vals[sel, 0], qp)
+            cw = _classes(vals[sel, 1], qw) if K > 1 else np.zeros(sel.size, dtype=np.int64)
+            group_key[sel] = ((b * (T + 1) + (cur_for_model[sel] + 1)) * qp + cp) * qw + cw
+        keys, group_of = np.unique(group_key, return_inverse=True)
+        G = len(keys)
+        n_g = np.bincount(group_of, minlength=G)
+        sums = np.stack([np.bincount(group_of, vals[:, k], minlength=G) for k in range(K)], axis=1)
+        gb = np.zeros(G, dtype=np.int64)
+        gc = np.full(G, -1, dtype=np.int64)
+        gb[group_of] = acc_bucket
+        gc[group_of] = cur_for_model
+        model = _Model(gb, gc, n_g, sums, [np.flatnonzero(terr_bucket == gb[g]) for g in range(G)])
+        model_tol = None if tolerance is None else 0.6 * tolerance
+        # 1) the aggregated model's linear relaxation (HiGHS), rounded group by group
+        lp, vg, vt, ny = _solve(model, mu, cap, model_tol, budget, objective, time_limit, mip_gap, integral=False)
+        if lp.x is None and model_tol is not None:
+            model_tol = tolerance  # the tighter aggregated tolerance may be what fails
+            lp, vg, vt, ny = _solve(model, mu, cap, model_tol, budget, objective, time_limit, mip_gap, integral=False)
+        if lp.x is None:
+            raise infeasible(model, model_tol)
+        n_vars, status = ny, "linear relaxation rounded"
+        y = _round_groups(lp.x[:ny], vg, vt, n_g, gc)
+        assign = _finish(_split_groups(group_of, vals, mu, vg, vt, y, cur_for_model), acc_bucket, cur_for_model,
+                         vals, mu, terr_bucket, cap, tolerance, budget)
+        notes.append(f"aggregated model: {N:,} accounts in {G:,} groups of similar potential and workload per current "
+                     f"territory (HiGHS, {ny:,} variables), split into accounts and repaired by single moves and swaps")
+        # 2) the aggregated MILP within the remaining time, kept when it moves fewer accounts
+        left = time_limit - (time.perf_counter() - started)
+        if polish and left > 1.0:
+            res, vg, vt, ny = _solve(model, mu, cap, model_tol, budget, objective, left, mip_gap)
+            if res.x is not None:
+                y2 = np.rint(res.x[:ny]).astype(np.int64)
+                cand = _finish(_split_groups(group_of, vals, mu, vg, vt, y2, cur_for_model), acc_bucket,
+                               cur_for_model, vals, mu, terr_bucket, cap, tolerance, budget)
+                if _score(cand, cur_for_model, vals, mu, tolerance) < _score(assign, cur_for_model, vals, mu, tolerance):
+                    assign, status = cand, "aggregated MILP: " + str(res.message).split(".")[0]
+                    found = getattr(res, "mip_gap", None)
+                    gap_found = float(found) if found is not None and np.isfinite(found) else None
+    bound = None
+    if objective == "disruption" and had and exact_vars <= bound_limit:
+        # the account-level linear relaxation bounds the moves any design within the tolerance needs
+        full = _Model(acc_bucket, cur_for_model, np.ones(N, dtype=np.int64), vals.copy(),
+                      [np.flatnonzero(terr_bucket == acc_bucket[a]) for a in range(N)])
+        c_, cons_, integ_, bounds_, *_ = _build(full, mu, cap, tolerance, budget, objective, integral=False)
+        rel = milp(c_, constraints=cons_, integrality=integ_, bounds=bounds_, options={"time_limit": 60.0})
+        if rel.x is not None:
+            bound = float(c_[: len(c_) - K] @ rel.x[: len(c_) - K]) * N / had
+    ids = terr["territory_id"].astype(str).to_numpy()
+    assignment = acc[["account_id"]].copy()
+    if bucket:
+        assignment["bucket"] = acc[bucket].to_numpy()
+    cur_ids = np.where(cur >= 0, ids[np.maximum(cur, 0)], None)
+    if current and current in acc.columns:
+        raw_cur = acc[current].astype(object).where(acc[current].notna(), None).to_numpy()
+        cur_ids = raw_cur
+    assignment["current_territory"] = cur_ids
+    assignment["territory_id"] = ids[assign]
+    assignment["moved"] = (cur >= 0) & (assign != cur)
+    eval_acc = acc.assign(current_territory=np.where(cur >= 0, ids[np.maximum(cur, 0)], None))
+    by_territory, summary = evaluate_assignment(eval_acc, terr, assignment["territory_id"].to_numpy(), values,
+                                                bucket, "current_territory")
+    worst = max(summary[f"max_abs_deviation_{v}"] for v in values)
+    meets = tolerance is None or worst <= tolerance + 1e-9
+    if not meets:
+        notes.append(f"the largest deviation is {worst:.1%}, beyond the ±{tolerance:.0%} tolerance: the budget or the "
+                     "account sizes leave no better split")
+    summary.update({
+        "meets_tolerance": bool(meets),
+        "tolerance": tolerance,
+        "max_moved_share": max_moved_share if keep_owners else None,
+        "method": "exact" if use_exact else "aggregate+repair",
+        "status": status,
+        "mip_gap": gap_found,
+        "milp_variables": int(n_vars),
+        "moved_share_lower_bound": bound,
+        "solve_seconds": time.perf_counter() - started,
+    })
+    return TerritoryDesign(assignment, by_territory, summary, notes)
+
+
+def _round_groups(x: np.ndarray, vg: np.ndarray, vt: np.ndarray, n_g: np.ndarray, gc: np.ndarray) -> np.ndarray:
+    """Integer counts per (group, territory) from the relaxation: floors, then the largest remainders (staying
+    in the current territory first), so each group's counts add up to its size."""
+    y = np.floor(x + 1e-9).astype(np.int64)
+    frac = x - y
+    frac = frac + np.where(vt == gc[vg], 1.0, 0.0)  # stay first
+    short = n_g - np.bincount(vg, y, minlength=len(n_g)).astype(np.int64)
+    order = np.lexsort((-frac, vg))
+    pos = np.searchsorted(vg[order], np.arange(len(n_g)))
+    for g in np.flatnonzero(short > 0):
+        idx = order[pos[g]:pos[g] + short[g]]
+        y[idx] += 1
+    return y
+
+
+def _score(assign: np.ndarray, cur: np.ndarray, vals: np.ndarray, mu: np.ndarray, tol: float | None) -> tuple:
+    """(largest deviation beyond the tolerance, moved accounts, largest deviation): smaller is better."""
+    T, K = mu.shape
+    load = np.stack([np.bincount(assign, vals[:, k], minlength=T) for k in range(K)], axis=1)
+    dev = float(np.abs(load / np.where(mu > 0, mu, 1.0) - 1.0).max())
+    moved = int(((cur >= 0) & (assign != cur)).sum())
+    return (max(dev - (tol if tol is not None else np.inf), 0.0), moved, dev)
+
+
+def _finish(assign: np.ndarray, bucket_idx: np.ndarray, cur: np.ndarray, vals: np.ndarray, mu: np.ndarray,
+            terr_bucket: np.ndarray, cap: np.ndarray | None, tol: float | None, budget: float | None) -> np.ndarray:
+    """Fix capacity overflows left by rounding (move the accounts nearest the mean to the emptiest territory with
+    room), then repair the balance."""
+    T = len(mu)
+    if cap is not None:
+        count = np.bincount(assign, minlength=T).astype(float)
+        for t in np.flatnonzero(count > cap):
+            same = np.flatnonzero((terr_bucket == terr_bucket[t]) & (np.arange(T) != t))
+            members = np.flatnonzero(assign == t)
+            members = members[np.argsort(np.abs(vals[members, 0] - vals[members, 0].mean()), kind="stable")]
+            for a in members[: int(count[t] - cap[t])]:
+                room = same[count[same] < cap[same]]
+                if room.size == 0:
+                    break
+                u = room[np.argmin(count[room] / cap[room])]
+                assign[a] = u
+                count[u] += 1
+                count[t] -= 1
+    if tol is not None:
+        assign = _repair(assign, bucket_idx, cur, vals, mu, terr_bucket, cap, tol, budget)
+    return assign
+
+
+def _split_groups(group_of: np.ndarray, vals: np.ndarray, mu: np.ndarray, vg: np.ndarray, vt: np.ndarray,
+                  y: np.ndarray, cur: np.ndarray) -> np.ndarray:
+    """Accounts of each group to territories by the MILP's counts; movers are the accounts nearest the mean."""
+    N = len(group_of)
+    assign = np.full(N, -1, dtype=np.int64)
+    scale = np.where(mu.mean(axis=0) > 0, mu.mean(axis=0), 1.0)
+    order = np.argsort(group_of, kind="stable")
+    starts = np.searchsorted(group_of[order], np.arange(group_of.max() + 1))
+    ends = np.append(starts[1:], N)
+    by_group: dict[int, list[tuple[int, int]]] = {}
+    for g, t, k in zip(vg, vt, y):
+        if k > 0:
+            by_group.setdefault(int(g), []).append((int(t), int(k)))
+    for g, parts in by_group.items():
+        members = order[starts[g]:ends[g]]
+        c = cur[members[0]]
+        if c < 0:  # no current territory: deal the accounts out so every part gets a like mix
+            members = members[np.argsort(-vals[members, 0], kind="stable")]
+            targets = np.array([t for t, _ in parts])
+            quota = np.array([k for _, k in parts], dtype=float)
+            given = np.zeros(len(parts))
+            for a in members:
+                j = int(np.argmax((quota - given) / quota))
+                assign[a] = targets[j]
+                given[j] += 1
+            continue
+        mean = vals[members].mean(axis=0)
+        dist = (np.abs(vals[members] - mean) / scale).sum(axis=1)
+        members = members[np.argsort(dist, kind="stable")]
+        stay = [k for t, k in parts if t == c]
+        movers = [(t, k) for t, k in parts if t != c]
+        pos = 0
+        for t, k in movers:
+            assign[members[pos:pos + k]] = t
+            pos += k
+        if stay:
+            assign[members[pos:pos + stay[0]]] = c
+            pos += stay[0]
+        assert pos == len(members), "group counts do not add up"
+    return assign
