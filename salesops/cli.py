@@ -2,9 +2,11 @@
 
 ::
 
-    salesops review   --data PATH --quarter YYYYQn --out DIR [--only AREAS] [--jobs N]
+    salesops review   --data PATH --quarter YYYYQn --out DIR [--only AREAS] [--jobs N] [--compare DIR]
+                      [--param KEY=VALUE ...] [--quiet]
     salesops validate --data PATH [--mapping M] [--strict] [--as-of DATE]
     salesops sample   --out DIR [--seed N] [--size S]
+    salesops whatif   [--data PATH] [--plan PLAN] [--period YEAR] [--port N]
 
 Exit codes: 0 all well, 1 some part failed (a notebook, the data), 2 bad arguments.
 """
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -53,6 +56,12 @@ def build_parser() -> argparse.ArgumentParser:
     review.add_argument("--mapping", default=None, metavar="M",
                         help="mapping preset (salesforce, hubspot, maven_crm) or mapping file")
     review.add_argument("--as-of", default=None, metavar="DATE", help="the data's as-of day (default: the loader's)")
+    review.add_argument("--compare", default=None, metavar="PREVIOUS_DIR",
+                        help="an earlier review's folder: write comparison.html and comparison.json")
+    review.add_argument("--param", action="append", default=None, metavar="KEY=VALUE",
+                        help="a further notebook parameter, declared in some notebook's parameters cell "
+                             "(repeatable); unknown names are refused with the list of accepted ones")
+    review.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     review.add_argument("--notebooks", default=None, metavar="DIR", help=argparse.SUPPRESS)
 
     validate = sub.add_parser("validate", help="load a source and print its data-quality summary",
@@ -71,6 +80,17 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("--out", required=True, metavar="DIR", help="output folder")
     sample.add_argument("--seed", type=int, default=2025, help="random seed (default: 2025)")
     sample.add_argument("--size", default="sample", help="size preset (default: sample)")
+
+    whatif = sub.add_parser("whatif", help="serve the comp-plan what-if app as a web page (Voila)",
+                            description="Serve the what-if app (quota, rates, cap and SPIF levers over a comp "
+                                        "plan) with Voila on 127.0.0.1, for a sales leader without Jupyter.")
+    whatif.add_argument("--data", default="data/sample", metavar="PATH",
+                        help="folder of exports, DuckDB file or database URL (default: data/sample)")
+    whatif.add_argument("--plan", default="ae_standard", metavar="PLAN",
+                        help="template name (templates/comp_plans) or plan YAML file (default: ae_standard)")
+    whatif.add_argument("--period", default=None, metavar="YEAR", help="year or period to model (default: latest year)")
+    whatif.add_argument("--port", type=int, default=8866, help="port on 127.0.0.1 (default: 8866)")
+    whatif.add_argument("--open", action="store_true", help="open a browser")
     return parser
 
 
@@ -90,14 +110,37 @@ def _check_source(data: str) -> None:
         raise _UsageError(f"data folder {data} does not exist")
 
 
+_PROGRESS_LOCK = threading.Lock()
+
+
+def _print_progress(event: str, name: str, seconds: float, message: str | None) -> None:
+    """One line per notebook event on stderr: started / done in N s / failed in N s: message."""
+    if event == "started":
+        line = f"[review] {name}: started"
+    elif event == "done":
+        line = f"[review] {name}: done in {seconds:.1f} s"
+    else:
+        line = f"[review] {name}: failed in {seconds:.1f} s" + (f": {message}" if message else "")
+    with _PROGRESS_LOCK:  # events arrive from two threads; one write per line keeps lines whole
+        sys.stderr.write(line + "\n")
+        sys.stderr.flush()
+
+
 def _cmd_review(args: argparse.Namespace) -> int:
+    from salesops.execution.parameters import ParameterError, parse_assignments
     from salesops.io import LoadError
     from salesops.review import ReviewParameterError, run_review
 
     _check_as_of(args.as_of)
     try:
+        params = parse_assignments(args.param)
+    except ParameterError as exc:
+        raise _UsageError(str(exc)) from exc
+    try:
         result = run_review(args.data, args.quarter, args.out, only=args.only, jobs=args.jobs,
-                            notebooks_dir=args.notebooks, mapping=args.mapping, as_of=args.as_of)
+                            notebooks_dir=args.notebooks, mapping=args.mapping, as_of=args.as_of,
+                            params=params, compare=args.compare,
+                            progress=None if args.quiet else _print_progress)
     except ReviewParameterError as exc:
         raise _UsageError(str(exc)) from exc
     except LoadError as exc:
@@ -114,6 +157,8 @@ def _cmd_review(args: argparse.Namespace) -> int:
         print(f"rejected rows: {result.quarantine}")
     print(f"review {result.quarter}: {len(result.pages) - len(result.failed)} of {len(result.pages)} pages ok")
     print(f"index: {result.index}")
+    if result.comparison is not None:
+        print(f"comparison: {result.comparison}")
     if not result.ok:
         _err(f"{len(result.failed)} page(s) failed; see {result.index}")
     return result.exit_code
@@ -156,7 +201,25 @@ def _cmd_sample(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-_COMMANDS = {"review": _cmd_review, "validate": _cmd_validate, "sample": _cmd_sample}
+def _cmd_whatif(args: argparse.Namespace) -> int:
+    import subprocess
+
+    from salesops.comp.plan import PlanError, load_plan
+    from salesops.whatif.serve import voila_command, voila_env
+
+    _check_source(args.data)
+    try:
+        load_plan(args.plan)
+    except (PlanError, FileNotFoundError) as exc:
+        raise _UsageError(f"--plan: {exc}") from exc
+    if not 0 < args.port < 65536:
+        raise _UsageError(f"--port must be between 1 and 65535, got {args.port}")
+    print(f"what-if app on http://127.0.0.1:{args.port}/ (Ctrl-C stops it)")
+    return subprocess.call(voila_command(args.port, open_browser=args.open),
+                           env=voila_env(args.data, args.plan, args.period))
+
+
+_COMMANDS = {"review": _cmd_review, "validate": _cmd_validate, "sample": _cmd_sample, "whatif": _cmd_whatif}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -13,27 +13,35 @@ Public face::
     DIR/notebooks/*.ipynb     the executed notebooks (a failed one keeps the error)
     DIR/metrics.json          what the notebooks recorded, merged, sorted, byte-stable
     DIR/quarantine/           rejected rows per table and the list of problems, when rows were rejected
+    DIR/comparison.html|json  with ``compare=``: every metric against an earlier review's metrics.json
+
+``progress`` (a callable) hears ``("started" | "done" | "failed", notebook, seconds, message)`` per notebook.
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import os
+import queue as queue_module
 import re
 import shutil
 import tempfile
-from collections.abc import Iterable, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import nbformat
 
-from salesops.execution.notebook import NotebookOutcome, NotebookTask, run_notebook
+from salesops.execution.notebook import NotebookOutcome, NotebookTask, run_notebook, set_progress_queue
+from salesops.execution.parameters import ParameterError, check_extra_parameters
 from salesops.paths import project_root
 from salesops.periods import Quarter, QuarterError, parse_as_of, parse_quarter
 from salesops.periods import latest_complete_quarter as _latest_complete
+from salesops.report.compare import read_metrics_document, write_comparison
 from salesops.report.export import to_safe_csv
 from salesops.report.metrics import merge_records, metrics_document, read_records, write_metrics
 from salesops.report.pages import PageEntry, QualityHeadline, notebook_title, render_index
@@ -49,6 +57,7 @@ from salesops.span import (
 __all__ = [
     "DataSpan",
     "NotebookOutcome",
+    "Progress",
     "ReviewParameterError",
     "ReviewResult",
     "area_of",
@@ -62,6 +71,9 @@ __all__ = [
 
 NOTEBOOK_RE = re.compile(r"^(\d{2})_([A-Za-z0-9_]+)\.ipynb$")
 DEFAULT_TIMEOUT_S = 1800
+
+#: ``progress(event, notebook, seconds, message)``: event is ``started``, ``done`` or ``failed``.
+Progress = Callable[[str, str, float, str | None], None]
 
 
 class ReviewParameterError(ValueError):
@@ -84,6 +96,10 @@ class ReviewResult:
         ``index.html`` and ``metrics.json``.
     quarantine : pathlib.Path or None
         The quarantine folder when rows were rejected.
+    comparison : pathlib.Path or None
+        ``comparison.html`` when the review was compared with an earlier one.
+    seconds : float
+        Wall time of the whole review.
     load_error : str or None
         The loader's message when the data could not be loaded for the headline and quarantine.
     problems : list of str
@@ -98,6 +114,8 @@ class ReviewResult:
     quarantine: Path | None = None
     load_error: str | None = None
     problems: list[str] = field(default_factory=list)
+    comparison: Path | None = None
+    seconds: float = 0.0
 
     @property
     def ok(self) -> bool:
@@ -207,7 +225,7 @@ def _resolve_quarter(quarter: str | Quarter | None, span: DataSpan) -> Quarter:
 
 def _clear_previous(out: Path) -> None:
     """Remove what an earlier review wrote here (and only that)."""
-    for name in ("index.html", "metrics.json"):
+    for name in ("index.html", "metrics.json", "comparison.html", "comparison.json"):
         (out / name).unlink(missing_ok=True)
     for page in out.glob("[0-9][0-9]_*.html"):
         page.unlink()
@@ -250,6 +268,44 @@ def _outcome(future: Future[NotebookOutcome], task: NotebookTask) -> NotebookOut
                                executed, None, task.metrics_file)
 
 
+def _default_jobs() -> int:
+    """The cores this process may use (CPU affinity where the system tells it, else the core count)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+class _ProgressRelay:
+    """Carries the workers' ``started`` events (a multiprocessing queue) to ``progress`` on a thread."""
+
+    def __init__(self, progress: Progress | None, context: Any) -> None:
+        self.progress = progress
+        self.queue = context.Queue() if progress is not None else None
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True) if progress is not None else None
+
+    def __enter__(self) -> _ProgressRelay:
+        if self._thread is not None:
+            self._thread.start()
+        return self
+
+    def _run(self) -> None:
+        while not self._stop.is_set() or not self.queue.empty():
+            try:
+                event, name, seconds = self.queue.get(timeout=0.1)
+            except (queue_module.Empty, EOFError, OSError):
+                continue
+            if event == "started":
+                self.progress("started", name, seconds, None)
+
+    def __exit__(self, *exc: Any) -> None:
+        if self._thread is not None:
+            self._stop.set()
+            self._thread.join(timeout=5)
+            self.queue.close()
+
+
 def _load(source: str, mapping: str | None, as_of: str | None) -> Any:
     import salesops
 
@@ -267,6 +323,9 @@ def run_review(
     mapping: str | os.PathLike[str] | None = None,
     as_of: str | None = None,
     timeout: int | None = DEFAULT_TIMEOUT_S,
+    params: Mapping[str, Any] | None = None,
+    compare: str | os.PathLike[str] | None = None,
+    progress: Progress | None = None,
 ) -> ReviewResult:
     """Run the quarterly review.
 
@@ -300,7 +359,8 @@ def run_review(
     ------
     ReviewParameterError
         Before anything runs, for a malformed or uncovered quarter, a missing data folder, an unknown area,
-        a bad ``jobs`` or a URL with a password in it.
+        a bad ``jobs``, an unknown or mistyped notebook parameter, a ``compare`` folder without a
+        ``metrics.json``, or a URL with a password in it.
     salesops.io.LoadError
         When the data cannot be loaded to find its span (sources other than a canonical folder).
     """
@@ -319,11 +379,22 @@ def run_review(
     notebooks = _select(list_notebooks(notebooks_dir or default_notebooks_dir()), only)
     if not notebooks:
         raise ReviewParameterError(f"no notebook NN_area.ipynb in {notebooks_dir or default_notebooks_dir()}")
+    try:
+        extra = check_extra_parameters(params, notebooks)
+    except ParameterError as exc:
+        raise ReviewParameterError(str(exc)) from exc
+    previous_doc = None
+    if compare is not None:
+        try:
+            previous_doc = read_metrics_document(compare)
+        except (OSError, ValueError) as exc:
+            raise ReviewParameterError(f"--compare: {exc}") from exc
     mapping_text = _check_mapping(mapping)
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise ReviewParameterError(f"output {out} exists and is not a folder")
 
+    started = time.perf_counter()
     loaded = None
     span = cheap_span(source, mapping_text)
     if span is None:
@@ -353,23 +424,35 @@ def run_review(
                     executed=str(out / "notebooks" / nb.name),
                     html=str(out / f"{nb.stem}.html"),
                     metrics_file=str(Path(metrics_tmp) / f"{nb.stem}.jsonl"),
-                    parameters=parameters,
+                    parameters={**parameters, **extra.get(nb.stem, {})},
                     review_title=review_title,
                     cwd=str(nb.resolve().parent),
                     timeout=timeout,
                 )
             )
-        workers = min(jobs or os.cpu_count() or 1, len(tasks))
+        workers = min(jobs or _default_jobs(), len(tasks))
         load_error = None
-        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        context = multiprocessing.get_context("spawn")
+        with _ProgressRelay(progress, context) as relay, ProcessPoolExecutor(
+            max_workers=workers, mp_context=context,
+            initializer=set_progress_queue if relay.queue is not None else None,
+            initargs=(relay.queue,) if relay.queue is not None else (),
+        ) as pool:
             futures = [pool.submit(run_notebook, t) for t in tasks]
+            by_future = dict(zip(futures, tasks, strict=True))
             # While the kernels run: load the data here for the headline and the quarantine.
             if loaded is None:
                 try:
                     loaded = _load(source, mapping_text, as_of)
                 except ValueError as exc:  # LoadError and its subclasses
                     load_error = str(exc)
-            outcomes = [_outcome(f, t) for f, t in zip(futures, tasks, strict=True)]
+            done: dict[str, NotebookOutcome] = {}
+            for future in as_completed(futures):
+                outcome = _outcome(future, by_future[future])
+                done[outcome.name] = outcome
+                if progress is not None:
+                    progress("done" if outcome.ok else "failed", outcome.name, outcome.seconds, outcome.message)
+            outcomes = [done[t.name] for t in tasks]
 
         quarantine = headline = None
         if loaded is not None:
@@ -381,9 +464,12 @@ def run_review(
             merged = merge_records({o.name: read_records(o.metrics_file) for o in outcomes})
         except ValueError as exc:
             merged, problems = {}, [str(exc)]
-    metrics_path = write_metrics(
-        out / "metrics.json", metrics_document(str(q), merged, {o.name: o.status for o in outcomes})
-    )
+    document = metrics_document(str(q), merged, {o.name: o.status for o in outcomes})
+    metrics_path = write_metrics(out / "metrics.json", document)
+    comparison = comparison_label = None
+    if previous_doc is not None:
+        comparison_label = f"{previous_doc.get('quarter')}, {Path(compare).name or compare}"
+        comparison = write_comparison(out, document, previous_doc, previous_label=str(Path(compare)))[1]
 
     entries = [
         PageEntry(
@@ -407,7 +493,10 @@ def run_review(
         quality=headline,
         load_error=load_error,
         problems=problems,
+        comparison_href="comparison.html" if comparison is not None else None,
+        comparison_label=comparison_label,
     )
     index = out / "index.html"
     index.write_text(index_html, encoding="utf-8")
-    return ReviewResult(out, q, outcomes, index, metrics_path, quarantine, load_error, problems)
+    return ReviewResult(out, q, outcomes, index, metrics_path, quarantine, load_error, problems, comparison,
+                        time.perf_counter() - started)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -15,6 +16,9 @@ def test_review_of_the_tiny_crm_exits_0(reviewed):
     assert "ok     01_data_quality" in run.stdout
     assert f"index: {out.resolve() / 'index.html'}" in run.stdout
     assert "rejected rows:" in run.stdout  # mini_crm has one bad opportunity
+    # progress on stderr, one line per event and notebook
+    assert "[review] 00_executive_summary: started" in run.stderr
+    assert re.search(r"\[review\] 01_data_quality: done in \d+\.\d s", run.stderr)
 
 
 @pytest.mark.parametrize(
@@ -24,7 +28,11 @@ def test_review_of_the_tiny_crm_exits_0(reviewed):
         (["--quarter", "2025Q5"], "is not of the form YYYYQn"),
         (["--quarter", "2019Q1"], "is not covered by the data"),
         (["--quarter", "2027Q1"], "is not covered by the data"),
-        (["--only", "no_such_area"], "unknown area(s): no_such_area; known areas: data_quality"),
+        (["--only", "no_such_area"], "unknown area(s): no_such_area; known areas: executive_summary, data_quality"),
+        (["--param", "no_such_parameter=1"], "unknown parameter(s): no_such_parameter; accepted:"),
+        (["--param", "quarter=2025Q3"], "quarter (use --quarter)"),
+        (["--param", "novalue"], "is not of the form key=value"),
+        (["--compare", "no/such/review"], "--compare: no/such/review does not exist"),
         (["--jobs", "0"], "--jobs must be at least 1"),
         (["--as-of", "yesterday-ish"], "is not a date"),
     ],
@@ -138,3 +146,12 @@ def test_sample_bad_size_exits_2(cli, tmp_path):
     run = cli("sample", "--out", tmp_path / "crm", "--size", "huge")
     assert run.code == 2
     assert "size" in run.stderr
+
+
+def test_review_quiet_and_compare(cli, reviewed, mini_crm, fixture_notebooks, tmp_path):
+    _, previous = reviewed
+    run = cli("review", "--data", mini_crm, "--quarter", "2025Q4", "--out", tmp_path / "out", "--quiet",
+              "--notebooks", fixture_notebooks, "--only", "tiny", "--compare", previous)
+    assert run.code == 0, run.stderr
+    assert "[review]" not in run.stderr
+    assert f"comparison: {(tmp_path / 'out' / 'comparison.html').resolve()}" in run.stdout

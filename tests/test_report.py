@@ -202,3 +202,72 @@ def test_metrics_table_keeps_values_as_recorded(monkeypatch):
     table = metrics_table([record("a.n", 6), record("a.share", 0.25, unit="share")])
     assert table.index.tolist() == ["a.n", "a.share"]
     assert table.loc["a.n", "value"] == 6 and type(table.loc["a.n", "value"]) is int
+
+
+# --- comparison with an earlier review -----------------------------------------------------------------------
+
+
+def _doc(quarter, **values):
+    return {"quarter": quarter, "metrics": {k: {"value": v, "unit": "u", "description": "d"} for k, v in values.items()}}
+
+
+def test_compare_documents_by_hand():
+    from salesops.report import compare_documents
+
+    prev = _doc("2025Q3", **{"a.up": 100, "a.same": 5, "a.zero": 0, "a.gone": 1, "a.text": "x"})
+    cur = _doc("2025Q4", **{"a.up": 125.0, "a.same": 5, "a.zero": 3, "a.new": 2, "a.text": "y"})
+    c = compare_documents(cur, prev)
+    m = c["metrics"]
+    assert (c["quarter"], c["previous_quarter"]) == ("2025Q4", "2025Q3")
+    assert m["a.up"]["change"] == 25.0 and m["a.up"]["relative_change"] == pytest.approx(0.25)
+    assert m["a.up"]["status"] == "changed"
+    assert m["a.same"]["status"] == "unchanged" and m["a.same"]["change"] == 0.0
+    assert m["a.zero"]["change"] == 3.0 and m["a.zero"]["relative_change"] is None
+    assert m["a.new"]["status"] == "added" and m["a.gone"]["status"] == "removed"
+    assert m["a.text"]["status"] == "not_numeric"
+    assert c["counts"] == {"added": 1, "changed": 2, "not_numeric": 1, "removed": 1, "unchanged": 1}
+    assert list(m) == sorted(m)
+
+
+def test_write_comparison_escapes_and_is_byte_stable(tmp_path):
+    from salesops.report import write_comparison
+
+    prev = _doc("2025Q3", **{"a.label": "old", "a.n": 1})
+    cur = _doc("2025Q4", **{"a.label": SCRIPT, "a.n": 2})
+    j1, h1 = write_comparison(tmp_path, cur, prev, previous_label=f"reviews/{SCRIPT}")
+    first = j1.read_bytes()
+    write_comparison(tmp_path, cur, prev, previous_label=f"reviews/{SCRIPT}")
+    assert j1.read_bytes() == first
+    page = h1.read_text()
+    assert SCRIPT not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "+100.0%" in page and 'href="index.html"' in page
+    assert json.loads(first)["metrics"]["a.n"]["relative_change"] == 1.0
+
+
+def test_read_metrics_document_refuses_what_is_not_one(tmp_path):
+    from salesops.report import read_metrics_document
+
+    with pytest.raises(FileNotFoundError, match="earlier review"):
+        read_metrics_document(tmp_path)
+    (tmp_path / "metrics.json").write_text("[1, 2]")
+    with pytest.raises(ValueError, match="not a review's metrics.json"):
+        read_metrics_document(tmp_path)
+    (tmp_path / "metrics.json").write_text(json.dumps(_doc("2025Q4", **{"a.b": 1})))
+    assert read_metrics_document(tmp_path / "metrics.json")["quarter"] == "2025Q4"
+
+
+def test_render_index_links_the_comparison():
+    html = render_index([PageEntry("00_executive_summary", "Executive summary", "ok", "00_executive_summary.html")],
+                        quarter="2025Q4", source="data", comparison_href="comparison.html",
+                        comparison_label=SCRIPT)
+    assert 'href="comparison.html"' in html and SCRIPT not in html
+    assert 'href="comparison.html"' not in render_index([], quarter="2025Q4", source="data")
+
+
+def test_markdown_rows_for_docs_metrics():
+    from salesops.report.metrics import markdown_rows
+
+    doc = {"metrics": {"b.x": {"unit": "u", "description": "a|b", "notebook": "01_x", "value": 1},
+                       "a.y": {"value": 2}}}
+    assert markdown_rows(doc) == "| `a.y` |  |  |  |\n| `b.x` | u | a\\|b | 01_x |"
+    assert markdown_rows(doc, ["b.x"]) == "| `b.x` | u | a\\|b | 01_x |"

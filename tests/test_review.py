@@ -12,6 +12,7 @@ import nbformat
 import pytest
 
 from salesops.periods import Quarter
+from salesops.report.metrics import markdown_rows
 from salesops.review import ReviewParameterError, data_span, latest_complete_quarter, run_review
 from salesops.span import cheap_span, loaded_span
 
@@ -132,11 +133,18 @@ def test_review_writes_index_pages_notebooks_metrics_and_quarantine(reviewed):
 
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["quarter"] == "2025Q4"
-    assert metrics["notebooks"] == {"01_data_quality": "ok"}
+    assert metrics["notebooks"]["00_executive_summary"] == "ok"
+    assert metrics["notebooks"]["01_data_quality"] == "ok"
+    assert list(metrics["notebooks"])[0] == "00_executive_summary"
     values = {k: v["value"] for k, v in metrics["metrics"].items()}
     assert values["data_quality.rows_rejected"] == 1
     assert values["data_quality.rows_read"] == values["data_quality.rows_accepted"] + 1
-    assert all(isinstance(v, int | float) and math.isfinite(v) for v in values.values())
+    # the tiny CRM by hand: 2025Q4 won O006 (EUR 6,000) and O007 (EUR 30,000) (O010 is rejected); quota 80,000
+    assert values["summary.bookings"] == 36000 and values["summary.bookings_vs_quota"] == pytest.approx(0.45)
+    ours = {k: v for k, v in values.items() if k.startswith(("data_quality.", "summary."))}
+    assert all(isinstance(v, int | float) and math.isfinite(v) for v in ours.values()), ours
+    # other areas may record None where the tiny CRM lacks a table; never NaN or infinity
+    assert all(v is None or isinstance(v, bool | str) or math.isfinite(v) for v in values.values())
     assert list(metrics["metrics"]) == sorted(metrics["metrics"])
 
     assert (out / "quarantine" / "opportunities.csv").read_text().count("O010") == 1
@@ -234,15 +242,153 @@ def test_review_of_the_real_maven_export_with_its_mapping(tmp_path):
 # --- the committed sample, as `make review` runs it ----------------------------------------------------------
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
+DOCS = Path(__file__).resolve().parents[1] / "docs" / "metrics.md"
+_DOC_KEY = re.compile(r"^\|\s*`([a-z][a-z0-9_]*(?:\.[a-z0-9_]+)+)`\s*\|")
+
+
+@pytest.fixture(scope="session")
+def sample_reviewed(tmp_path_factory):
+    from _sample_review import sample_review
+
+    return sample_review(tmp_path_factory)
+
+
+def documented_keys() -> list[str]:
+    """Keys listed in docs/metrics.md: table rows starting with a back-quoted key."""
+    return [m.group(1) for line in DOCS.read_text(encoding="utf-8").splitlines() if (m := _DOC_KEY.match(line))]
+
+
+def nullable_keys() -> set[str]:
+    """Keys of the list under "## Values that may be null" in docs/metrics.md."""
+    text = DOCS.read_text(encoding="utf-8").split("## Values that may be null", 1)
+    return set(re.findall(r"^- `([a-z0-9_.]+)`", text[1], flags=re.M)) if len(text) == 2 else set()
+
+
+def test_docs_metrics_lists_keys():
+    keys = documented_keys()
+    assert "summary.bookings" in keys and "data_quality.rows_read" in keys
+    assert nullable_keys() <= set(keys), "a key that may be null is documented in its area's table too"
 
 
 @pytest.mark.slow
-def test_review_of_the_committed_sample(tmp_path):
-    if not any(SAMPLE.glob("opportunities.*")):
-        pytest.skip(f"no sample CRM in {SAMPLE} yet (write it with `salesops sample --out data/sample`)")
-    result = run_review(SAMPLE, "latest", tmp_path / "out")
+def test_review_of_the_committed_sample(sample_reviewed):
+    result, out = sample_reviewed
     assert result.quarter == Quarter(2025, 4), "the sample runs 2023-01-01 to 2025-12-31"
     assert result.exit_code == 0, [(p.name, p.message) for p in result.failed]
-    metrics = json.loads((tmp_path / "out" / "metrics.json").read_text())
+    metrics = json.loads((out / "metrics.json").read_text())
     assert set(metrics["notebooks"].values()) == {"ok"}
     assert metrics["metrics"]["data_quality.rows_read"]["value"] > 10_000
+    # the executive summary comes first, on the index and in reading order
+    assert result.pages[0].name == "00_executive_summary"
+    index = (out / "index.html").read_text()
+    assert index.index('href="00_executive_summary.html"') < min(
+        index.index(f'href="{p.name}.html"') for p in result.pages[1:]
+    )
+    truth = json.loads((SAMPLE / "truth.json").read_text())
+    bookings = truth["seasonality"]["realised"]["bookings_by_quarter"]
+    assert metrics["metrics"]["summary.bookings"]["value"] == pytest.approx(bookings["2025Q4"])
+    assert metrics["metrics"]["summary.bookings_change_vs_previous"]["value"] == pytest.approx(
+        bookings["2025Q4"] / bookings["2025Q3"] - 1
+    )
+
+
+@pytest.mark.slow
+def test_every_documented_metric_is_recorded_with_a_finite_value(sample_reviewed):
+    _, out = sample_reviewed
+    recorded = json.loads((out / "metrics.json").read_text())["metrics"]
+    documented = documented_keys()
+    assert len(documented) == len(set(documented)), "docs/metrics.md lists a key twice"
+    missing = [k for k in documented if k not in recorded]
+    assert not missing, f"documented in docs/metrics.md but not recorded by the review of the sample: {missing}"
+    nullable = nullable_keys()
+    bad = {k: recorded[k]["value"] for k in documented
+           if not (k in nullable and recorded[k]["value"] is None)
+           and not (isinstance(recorded[k]["value"], int | float) and math.isfinite(recorded[k]["value"]))}
+    assert not bad, f"documented metrics without a finite value: {bad}"
+    undocumented = sorted(set(recorded) - set(documented))
+    assert not undocumented, (
+        f"metrics recorded by the notebooks but not documented: {undocumented}. Add one row per key to the "
+        "table of its area in docs/metrics.md: | `area.name` | unit | what it measures | NN_notebook |; "
+        "salesops.report.metrics.markdown_rows(json.load(open('review/metrics.json')), keys) writes them:\n"
+        + markdown_rows(json.loads((out / "metrics.json").read_text()), undocumented)
+    )
+
+
+# --- notebook parameters, --compare and progress -------------------------------------------------------------
+
+
+def _param_notebook(path: Path) -> Path:
+    """A notebook declaring ``horizon: int`` and ``label: str`` besides the usual three; records them."""
+    from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+    params = new_code_cell(
+        'data_path: str = "../data/sample"  # CRM export\n'
+        'quarter: str = "2025Q4"  # quarter under review\n'
+        'as_of: str = ""  # as-of day\n'
+        "horizon: int = 4  # quarters ahead\n"
+        'label: str = "plain"  # a label',
+        metadata={"tags": ["parameters"]},
+    )
+    record = new_code_cell(
+        "from salesops.report import record\n"
+        'record("param.horizon", horizon, unit="quarters")\n'
+        'record("param.label_length", len(label))'
+    )
+    nb = new_notebook(cells=[new_markdown_cell("# Parameters"), params, record])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, path)
+    return path
+
+
+def test_extra_parameters_are_checked_against_the_parameters_cells(tmp_path, fixture_notebooks):
+    from salesops.execution.parameters import ParameterError, check_extra_parameters, parse_assignments
+
+    nbs = [fixture_notebooks / "01_tiny.ipynb", _param_notebook(tmp_path / "03_param.ipynb")]
+    split = check_extra_parameters({"horizon": "7", "label": "x=y"}, nbs)
+    assert split == {"01_tiny": {}, "03_param": {"horizon": 7, "label": "x=y"}}
+    assert parse_assignments(["horizon=7", "label=x=y"]) == {"horizon": "7", "label": "x=y"}
+    with pytest.raises(ParameterError, match=r"unknown parameter\(s\): horizn; accepted: horizon, label"):
+        check_extra_parameters({"horizn": "7"}, nbs)
+    with pytest.raises(ParameterError, match=r"quarter \(use --quarter\)"):
+        check_extra_parameters({"quarter": "2025Q3"}, nbs)
+    with pytest.raises(ParameterError, match="declared int"):
+        check_extra_parameters({"horizon": "soon"}, nbs)
+    with pytest.raises(ParameterError, match="key=value"):
+        parse_assignments(["horizon"])
+
+
+def test_unknown_parameter_and_missing_comparison_fail_before_anything_runs(mini_crm, fixture_notebooks, tmp_path):
+    with pytest.raises(ReviewParameterError, match="unknown parameter"):
+        run_review(mini_crm, "2025Q4", tmp_path / "out", notebooks_dir=fixture_notebooks, params={"nope": "1"})
+    with pytest.raises(ReviewParameterError, match="--compare: .*earlier review"):
+        run_review(mini_crm, "2025Q4", tmp_path / "out", notebooks_dir=fixture_notebooks, compare=tmp_path)
+    assert not (tmp_path / "out").exists()
+
+
+def test_parameters_compare_and_progress_end_to_end(reviewed, mini_crm, fixture_notebooks, tmp_path):
+    _, previous = reviewed
+    folder = tmp_path / "nbs"
+    folder.mkdir()
+    shutil.copy(fixture_notebooks / "01_tiny.ipynb", folder / "01_tiny.ipynb")
+    _param_notebook(folder / "03_param.ipynb")
+    events = []
+    result = run_review(mini_crm, "2025Q4", tmp_path / "out", notebooks_dir=folder, jobs=2,
+                        params={"horizon": "7"}, compare=previous,
+                        progress=lambda *event: events.append(event))
+    assert result.exit_code == 0, [p.message for p in result.pages]
+    out = tmp_path / "out"
+    metrics = json.loads((out / "metrics.json").read_text())["metrics"]
+    assert metrics["param.horizon"]["value"] == 7 and metrics["param.label_length"]["value"] == len("plain")
+    # progress: each notebook started, then done with its time
+    for name in ("01_tiny", "03_param"):
+        kinds = [e[0] for e in events if e[1] == name]
+        assert kinds == ["started", "done"], events
+    assert all(e[2] > 0 for e in events if e[0] == "done")
+    assert all(p.seconds > 0 and p.kernel_seconds is not None and p.kernel_seconds < p.seconds
+               for p in result.pages)
+    # comparison with the tiny CRM's review by the real notebooks
+    comparison = json.loads((out / "comparison.json").read_text())
+    assert comparison["metrics"]["param.horizon"]["status"] == "added"
+    assert comparison["metrics"]["data_quality.rows_read"]["status"] == "removed"
+    assert result.comparison == out / "comparison.html"
+    assert 'href="comparison.html"' in (out / "index.html").read_text()

@@ -7,7 +7,7 @@ runs; :mod:`salesops.execution.kernel` makes sure the kernel is the review's own
 from __future__ import annotations
 
 from salesops.execution.kernel import KERNEL_NAME, ThisPythonKernelManager, ThisPythonKernelSpecManager
-from salesops.execution.notebook import NotebookOutcome, NotebookTask, run_notebook
+from salesops.execution.notebook import NotebookOutcome, NotebookTask, run_notebook, set_progress_queue
 
 __all__ = [
     "KERNEL_NAME",
@@ -16,4 +16,5 @@ __all__ = [
     "ThisPythonKernelManager",
     "ThisPythonKernelSpecManager",
     "run_notebook",
+    "set_progress_queue",
 ]

@@ -8,6 +8,7 @@ with ``status="failed"`` and the error message.
 from __future__ import annotations
 
 import os
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,25 @@ from typing import Any
 from salesops.paths import project_root
 from salesops.report.metrics import METRICS_ENV
 
-__all__ = ["NotebookTask", "NotebookOutcome", "run_notebook"]
+__all__ = ["NotebookTask", "NotebookOutcome", "run_notebook", "set_progress_queue"]
+
+#: Queue of progress events ``(event, name, seconds)`` of this worker process (set by the review's pool).
+_PROGRESS: Any = None
+
+
+def set_progress_queue(queue: Any) -> None:
+    """Initializer of a review worker: report ``("started", name, 0.0)`` and ``("kernel", name, seconds)`` on
+    ``queue`` (a multiprocessing queue) when a notebook starts and when its kernel is ready."""
+    global _PROGRESS
+    _PROGRESS = queue
+
+
+def _report(event: str, name: str, seconds: float) -> None:
+    if _PROGRESS is not None:
+        try:
+            _PROGRESS.put((event, name, seconds))
+        except Exception:  # noqa: BLE001 - progress display is never worth failing a notebook
+            pass
 
 
 @dataclass(frozen=True)
@@ -74,6 +93,10 @@ class NotebookOutcome:
         Files written (None when not written).
     metrics_file : str
         The metrics the run recorded.
+    seconds : float
+        Wall time of the notebook: kernel start, execution and rendering.
+    kernel_seconds : float or None
+        Of which starting the kernel until it answered (set-up); None when it never started.
     """
 
     name: str
@@ -83,6 +106,8 @@ class NotebookOutcome:
     executed: str | None
     html: str | None
     metrics_file: str
+    seconds: float = 0.0
+    kernel_seconds: float | None = None
 
     @property
     def ok(self) -> bool:
@@ -116,6 +141,14 @@ def run_notebook(task: NotebookTask) -> NotebookOutcome:
     from salesops.execution.kernel import KERNEL_NAME, ThisPythonKernelManager
     from salesops.report.pages import render_notebook_html
 
+    started = time.perf_counter()
+    kernel_ready: list[float] = []
+
+    def on_kernel_ready(**_: Any) -> None:
+        kernel_ready.append(time.perf_counter() - started)
+        _report("kernel", task.name, kernel_ready[0])
+
+    _report("started", task.name, 0.0)
     Path(task.metrics_file).unlink(missing_ok=True)
     Path(task.executed).parent.mkdir(parents=True, exist_ok=True)
     saved = {k: os.environ.get(k) for k in (METRICS_ENV, "PYTHONPATH")}
@@ -133,6 +166,7 @@ def run_notebook(task: NotebookTask) -> NotebookOutcome:
             cwd=task.cwd,
             start_timeout=120,
             execution_timeout=task.timeout,
+            on_notebook_start=on_kernel_ready,
         )
     except Exception as exc:  # noqa: BLE001 - a failed notebook is reported, not raised
         status, message = "failed", _error_message(exc)
@@ -154,4 +188,5 @@ def run_notebook(task: NotebookTask) -> NotebookOutcome:
         except Exception as exc:  # noqa: BLE001
             status = "failed"
             message = (message + "; " if message else "") + f"page not rendered: {_error_message(exc)}"
-    return NotebookOutcome(task.name, task.title, status, message, executed, html, task.metrics_file)
+    return NotebookOutcome(task.name, task.title, status, message, executed, html, task.metrics_file,
+                           time.perf_counter() - started, kernel_ready[0] if kernel_ready else None)

@@ -7,6 +7,7 @@ Public face::
 
 from __future__ import annotations
 
+from salesops.report.compare import compare_documents, read_metrics_document, write_comparison
 from salesops.report.export import neutralise_cell, neutralise_frame, to_safe_csv
 from salesops.report.metrics import (
     METRICS_ENV,
@@ -23,6 +24,9 @@ from salesops.report.pages import PageEntry, QualityHeadline, render_index, rend
 __all__ = [
     "METRICS_ENV",
     "Metric",
+    "compare_documents",
+    "read_metrics_document",
+    "write_comparison",
     "PageEntry",
     "QualityHeadline",
     "merge_records",

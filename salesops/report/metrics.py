@@ -42,6 +42,7 @@ __all__ = [
     "metrics_document",
     "write_metrics",
     "metrics_table",
+    "markdown_rows",
 ]
 
 #: Environment variable naming the file :func:`record` appends to.
@@ -208,3 +209,20 @@ def iter_metric_values(document: Mapping[str, Any]) -> Iterable[tuple[str, Value
     """``(key, value)`` pairs of a ``metrics.json`` document, for checks and diffs."""
     for key, entry in document.get("metrics", {}).items():
         yield key, entry.get("value")
+
+
+def markdown_rows(document: Mapping[str, Any], keys: Iterable[str] | None = None) -> str:
+    """Rows of the ``docs/metrics.md`` tables for ``keys`` (default: every key) of a ``metrics.json`` document.
+
+    ``| `key` | unit | description | notebook |``, one line each, sorted; ``|`` in a description is escaped. Used
+    to document new keys: ``python -c "import json, salesops.report.metrics as m;
+    print(m.markdown_rows(json.load(open('review/metrics.json'))))"``.
+    """
+    metrics = document.get("metrics", {})
+    wanted = sorted(metrics if keys is None else keys)
+    lines = []
+    for key in wanted:
+        entry = metrics.get(key, {})
+        cells = [f"`{key}`", entry.get("unit") or "", entry.get("description") or "", entry.get("notebook") or ""]
+        lines.append("| " + " | ".join(str(c).replace("|", "\\|") for c in cells) + " |")
+    return "\n".join(lines)

@@ -98,6 +98,8 @@ def render_index(
     problems: Sequence[str] = (),
     metrics_href: str = "metrics.json",
     title: str | None = None,
+    comparison_href: str | None = None,
+    comparison_label: str | None = None,
 ) -> str:
     """The review's ``index.html``: every page with its status, the data headline, a link to the metrics.
 
@@ -121,6 +123,8 @@ def render_index(
         Link to ``metrics.json``.
     title : str, optional
         Page title; default ``Quarterly sales-ops review <quarter>``.
+    comparison_href, comparison_label : str, optional
+        Link to ``comparison.html`` (with ``--compare``) and what it compares against.
 
     Returns
     -------
@@ -145,6 +149,8 @@ def render_index(
         problems=list(problems),
         pages=list(pages),
         metrics_href=metrics_href,
+        comparison_href=comparison_href,
+        comparison_label=comparison_label,
         ok=ok,
         version=_version(),
     )

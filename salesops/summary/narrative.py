@@ -1,0 +1,356 @@
+"""Plain sentences from the headline numbers: what happened, the biggest movers and why, forecast, risks,
+bottlenecks.
+
+:func:`narrative` only formats numbers it is given; every number comes from :func:`salesops.summary.headline_kpis`,
+:func:`salesops.summary.biggest_movers` and, when those modules exist, the forecast and the funnel's bottleneck
+finder (:func:`optional_insights` looks for them and says which are missing).
+"""
+
+from __future__ import annotations
+
+import html
+import importlib
+import math
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from salesops.io.data import SalesData
+from salesops.periods import Quarter
+from salesops.summary.kpis import as_quarter
+
+__all__ = ["COVERAGE_RULE", "Insights", "format_value", "headline_table", "movers_table", "narrative", "optional_insights"]
+
+#: Pipeline coverage below this multiple of quota is reported as a risk (the usual 3x rule of thumb).
+COVERAGE_RULE = 3.0
+
+#: Where the optional functions are looked for, in order.
+_FORECAST_MODULES = ("salesops.forecast", "salesops.forecast.quarter")
+_FUNNEL_MODULES = ("salesops.funnel", "salesops.funnel.bottlenecks")
+#: Forecast method asked for: stage probability x amount of the open deals, simulated for its interval (fast).
+FORECAST_METHOD = "weighted_pipeline"
+
+
+def format_value(value: float, unit: str | None, currency: str = "") -> str:
+    """A KPI value for a sentence: ``$9.36M``, ``22.9%``, ``36 days``, ``2.1x``, ``189``."""
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "n/a"
+    if unit == "currency":
+        sign = "-" if value < 0 else ""
+        v = abs(value)
+        prefix = "$" if currency in ("", "USD") else f"{currency} "
+        if v >= 1e6:
+            return f"{sign}{prefix}{v / 1e6:.2f}M"
+        if v >= 1e3:
+            return f"{sign}{prefix}{v / 1e3:.1f}k"
+        return f"{sign}{prefix}{v:.0f}"
+    if unit == "share":
+        return f"{100 * value:.1f}%"
+    if unit == "ratio":
+        return f"{value:.2f}x"
+    if unit == "days":
+        return f"{value:.0f} days"
+    if unit == "deals":
+        return f"{value:.0f}"
+    return f"{value:.1f}"
+
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]()#!|~])")
+
+
+def _escape(text: str) -> str:
+    """A data value made inert in Markdown: HTML escaped, and Markdown's link, emphasis and code marks
+    backslash-escaped (a segment named ``[x](javascript:...)`` stays text)."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", html.escape(text, quote=False))
+
+
+def _change_text(change: float, kpi: str) -> str:
+    if not math.isfinite(change):
+        return "n/a"
+    if kpi == "win_rate":
+        return f"{100 * change:+.1f} points"
+    return f"{100 * change:+.1f}%"
+
+
+def headline_table(headline: pd.DataFrame, *, currency: str = "") -> pd.DataFrame:
+    """The headline KPIs as text for reading: one row per KPI (and group), values formatted.
+
+    Columns: ``KPI``, ``This quarter`` (with the win rate's interval), ``Last quarter``, ``vs last quarter``,
+    ``Last year``, ``vs last year``, ``Target``, ``vs target`` (attainment in %), from
+    :func:`salesops.summary.headline_kpis`. Changes are relative, in share points for the win rate.
+    """
+    rows = []
+    for _, r in headline.iterrows():
+        value = format_value(r["value"], r["unit"], currency)
+        if math.isfinite(r["lower"]) and math.isfinite(r["upper"]):
+            value += f" ({format_value(r['lower'], r['unit'])}-{format_value(r['upper'], r['unit'])})"
+        label = r["label"] if r["group"] == "all" else f"{r['label']} ({r['group']})"
+        rows.append({
+            "KPI": label,
+            "This quarter": value,
+            "Last quarter": format_value(r["previous"], r["unit"], currency),
+            "vs last quarter": _change_text(r["change_vs_previous"], r["kpi"]),
+            "Last year": format_value(r["last_year"], r["unit"], currency),
+            "vs last year": _change_text(r["change_vs_last_year"], r["kpi"]),
+            "Target": format_value(r["target"], r["unit"], currency) if math.isfinite(r["target"]) else "",
+            "vs target": f"{100 * r['vs_target']:.0f}%" if math.isfinite(r["vs_target"]) else "",
+        })
+    return pd.DataFrame(rows)
+
+
+def movers_table(movers: pd.DataFrame, *, currency: str = "", top: int | None = 8) -> pd.DataFrame:
+    """:func:`salesops.summary.biggest_movers` as text for reading: ``Rank, Segment, KPI, Base, Now, Change,
+    Driven by`` (``Change`` relative, ``Driven by`` the factor that moved most)."""
+    units = {"win_rate": "share", "deals_won": "deals"}
+    rows = []
+    for _, m in (movers.head(top) if top else movers).iterrows():
+        unit = units.get(m["kpi"], "currency")
+        rows.append({
+            "Rank": int(m["rank"]),
+            "Segment": m["group"],
+            "KPI": m["label"],
+            "Base": format_value(m["base"], unit, currency),
+            "Now": format_value(m["value"], unit, currency),
+            "Change": _change_text(m["relative_change"], "rel"),
+            "Driven by": m["driver"],
+        })
+    return pd.DataFrame(rows, columns=["Rank", "Segment", "KPI", "Base", "Now", "Change", "Driven by"])
+
+
+@dataclass
+class Insights:
+    """What the optional modules contributed, and a sentence for each one that is missing.
+
+    Attributes
+    ----------
+    forecast : mapping or None
+        ``{"expected", "lower", "upper", "method"}``: the next quarter's bookings forecast (80% range).
+    bottlenecks : DataFrame or None
+        The funnel's bottlenecks, one row each, with at least ``stage``; ``segment`` when found per segment.
+    notes : list of str
+        Why something is not available.
+    """
+
+    forecast: Mapping[str, Any] | None = None
+    bottlenecks: pd.DataFrame | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+def _find(modules: Sequence[str], name: str) -> tuple[Any, str | None]:
+    """The first callable ``name`` in ``modules`` (imported in turn), or None and why."""
+    why = f"{modules[0]} is not available in this installation"
+    for module_name in modules:
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError:
+            continue
+        fn = getattr(module, name, None)
+        if callable(fn):
+            return fn, None
+        why = f"{modules[0]} offers no {name}()"
+    return None, why
+
+
+def _forecast_row(raw: Any) -> dict[str, Any]:
+    if hasattr(raw, "summary") and callable(raw.summary):
+        raw = raw.summary()
+    row = raw.iloc[0].to_dict() if isinstance(raw, pd.DataFrame) else dict(raw)
+    expected = row.get("forecast", row.get("expected"))
+    return {"expected": float(expected), "lower": float(row.get("p10", row.get("lower", math.nan))),
+            "upper": float(row.get("p90", row.get("upper", math.nan))), "method": str(row.get("method", ""))}
+
+
+def optional_insights(data: SalesData, quarter: str | Quarter) -> Insights:
+    """Ask the forecast module for the next quarter's bookings and the funnel module for this quarter's bottlenecks.
+
+    Each is used only when importable: ``forecast_quarter(data, next_quarter, as_of=<last day of quarter>,
+    method="weighted_pipeline")`` from ``salesops.forecast`` (its ``.summary()`` gives ``forecast``, ``p10``,
+    ``p90``; a mapping with ``expected``/``lower``/``upper`` is accepted too), and ``find_bottlenecks(data,
+    quarter)`` from ``salesops.funnel`` (rows with ``flagged`` true, or every row when there is no such column,
+    need a ``stage`` column). When a module is missing or fails, ``notes`` says so and the summary goes on.
+    """
+    q = as_quarter(quarter)
+    out = Insights()
+    fn, why = _find(_FORECAST_MODULES, "forecast_quarter")
+    if fn is None:
+        out.notes.append(f"No forecast against quota: {why}.")
+    else:
+        try:
+            out.forecast = _forecast_row(fn(data, str(q.next()), as_of=q.end.isoformat(), method=FORECAST_METHOD))
+        except Exception as exc:  # noqa: BLE001 - an optional module must not break the summary
+            out.notes.append(f"No forecast against quota: the forecast gave none ({type(exc).__name__}: {exc}).")
+    fn, why = _find(_FUNNEL_MODULES, "find_bottlenecks")
+    if fn is None:
+        out.notes.append(f"No bottleneck analysis: {why}.")
+    else:
+        try:
+            found = fn(data, str(q))
+            if not isinstance(found, pd.DataFrame) or "stage" not in found.columns:
+                raise TypeError("expected a DataFrame with a 'stage' column")
+            if "flagged" in found.columns:
+                found = found[found["flagged"].astype(bool)]
+            out.bottlenecks = found.reset_index(drop=True)
+        except Exception as exc:  # noqa: BLE001
+            out.notes.append(f"No bottleneck analysis: the funnel's bottleneck scan failed "
+                             f"({type(exc).__name__}: {exc}).")
+    return out
+
+
+def _get(h: pd.DataFrame, kpi: str, group: str = "all") -> pd.Series | None:
+    hit = h[(h["kpi"] == kpi) & (h["group"] == group)]
+    return None if hit.empty else hit.iloc[0]
+
+
+def narrative(
+    headline: pd.DataFrame,
+    movers: pd.DataFrame | None,
+    *,
+    quarter: str | Quarter,
+    by_segment: pd.DataFrame | None = None,
+    insights: Insights | None = None,
+    currency: str = "",
+    top: int = 3,
+    escape: bool = True,
+) -> list[str]:
+    """Turn the summary's numbers into short paragraphs (Markdown), in the order a CRO reads them.
+
+    1. Bookings against last quarter, last year and quota; win rate with its interval; deal size and cycle.
+    2. The ``top`` biggest movers with what drove them (from :func:`salesops.summary.biggest_movers`).
+    3. The next quarter: pipeline, coverage, and the forecast against quota when one is given.
+    4. Risks: coverage below :data:`COVERAGE_RULE`, segments below quota, a win rate whose interval lies wholly
+       below last year's rate, bookings down on last year.
+    5. The bottlenecks found, or why none are reported.
+
+    Parameters
+    ----------
+    headline : DataFrame
+        :func:`salesops.summary.headline_kpis` without ``by`` (group ``"all"``).
+    movers : DataFrame or None
+        :func:`salesops.summary.biggest_movers`.
+    quarter : str or Quarter
+        Quarter under review.
+    by_segment : DataFrame, optional
+        :func:`salesops.summary.headline_kpis` by segment (for segment risks).
+    insights : Insights, optional
+        Forecast and bottlenecks from :func:`optional_insights`.
+    currency : str
+        Currency code of the amounts (``USD`` shows as ``$``).
+    top : int
+        Movers mentioned.
+    escape : bool
+        Make group names and labels coming from the data inert (HTML-escaped, Markdown marks backslash-escaped;
+        default on: the text is shown as Markdown).
+
+    Returns
+    -------
+    list of str
+        Paragraphs.
+    """
+    q = as_quarter(quarter)
+    esc = _escape if escape else (lambda s: s)
+    fmt = lambda v, unit: format_value(v, unit, currency)  # noqa: E731
+    paras: list[str] = []
+
+    b = _get(headline, "bookings")
+    if b is not None:
+        text = (f"**Bookings** in {q} were {fmt(b['value'], 'currency')} from {fmt(b['n'], 'deals')} deals won, "
+                f"{_change_text(b['change_vs_previous'], 'bookings')} on {q.previous()} and "
+                f"{_change_text(b['change_vs_last_year'], 'bookings')} on {Quarter(q.year - 1, q.q)}")
+        if math.isfinite(b["vs_target"]):
+            verb = "above" if b["vs_target"] >= 1 else "below"
+            text += f"; that is {100 * b['vs_target']:.0f}% of the {fmt(b['target'], 'currency')} quota ({verb} target)"
+        paras.append(text + ".")
+    w = _get(headline, "win_rate")
+    if w is not None and math.isfinite(w["value"]):
+        text = (f"The **win rate** was {fmt(w['value'], 'share')} (95% interval {fmt(w['lower'], 'share')} to "
+                f"{fmt(w['upper'], 'share')}, {w['n']:.0f} deals closed), "
+                f"{_change_text(w['change_vs_last_year'], 'win_rate')} on a year ago")
+        s = _get(headline, "avg_deal_size")
+        c = _get(headline, "median_cycle_days")
+        if s is not None and c is not None:
+            text += (f"; the average deal was {fmt(s['value'], 'currency')} "
+                     f"({_change_text(s['change_vs_last_year'], 'avg_deal_size')}) and the median won deal took "
+                     f"{fmt(c['value'], 'days')} to close")
+        paras.append(text + ".")
+
+    if movers is not None and not movers.empty:
+        items = []
+        for _, m in movers.head(top).iterrows():
+            unit = "share" if m["kpi"] == "win_rate" else ("deals" if m["kpi"] == "deals_won" else "currency")
+            item = (f"{esc(str(m['group']))} {esc(str(m['label'])).lower()} "
+                    f"{_change_text(m['relative_change'], 'rel')} ({fmt(m['base'], unit)} to {fmt(m['value'], unit)})")
+            if m["driver"]:
+                item += f", driven by {m['driver']}"
+            items.append(item)
+        base = "the previous quarter" if movers.attrs.get("against") == "previous" else "the same quarter last year"
+        paras.append(f"**Biggest movers** against {base}: " + "; ".join(items) + ".")
+
+    p = _get(headline, "next_quarter_pipeline")
+    cov = _get(headline, "next_quarter_coverage")
+    insights = insights or Insights()
+    if p is not None and not math.isfinite(p["value"]):
+        paras.append(f"**Next quarter**: no pipeline figure ({esc(str(p['note']))}).")
+    elif p is not None:
+        text = (f"**Next quarter**: {fmt(p['value'], 'currency')} of open pipeline ({p['n']:.0f} deals) is expected "
+                f"to close in {q.next()}")
+        if cov is not None and math.isfinite(cov["value"]):
+            text += f", {fmt(cov['value'], 'ratio')} the quota"
+            if cov["note"]:
+                text += f" ({esc(cov['note'])})"
+        paras.append(text + ".")
+    if insights.forecast is not None:
+        f = insights.forecast
+        method = str(f.get("method") or "")
+        text = f"The {method.replace('_', '-') + ' ' if method else ''}forecast for {q.next()} is " \
+               f"{fmt(f['expected'], 'currency')}"
+        if math.isfinite(f.get("lower", math.nan)) and math.isfinite(f.get("upper", math.nan)):
+            text += f" (80% range {fmt(f['lower'], 'currency')} to {fmt(f['upper'], 'currency')})"
+        quota = cov is not None and p is not None and math.isfinite(cov["value"]) and cov["value"] > 0
+        if quota:
+            target = p["value"] / cov["value"]
+            text += f", {100 * f['expected'] / target:.0f}% of the {fmt(target, 'currency')} quota"
+        if method == "weighted_pipeline":
+            text += " (open deals only: pipeline still to be created comes on top)"
+        paras.append(text + ".")
+
+    risks = []
+    if cov is not None and math.isfinite(cov["value"]) and cov["value"] < COVERAGE_RULE:
+        risks.append(f"pipeline coverage for {q.next()} is {fmt(cov['value'], 'ratio')}, below the "
+                     f"{COVERAGE_RULE:.0f}x rule of thumb")
+    if w is not None and math.isfinite(w["upper"]) and math.isfinite(w["last_year"]) and w["upper"] < w["last_year"]:
+        risks.append(f"the win rate is significantly below last year's {fmt(w['last_year'], 'share')}")
+    if by_segment is not None:
+        for _, r in by_segment[by_segment["kpi"] == "bookings"].iterrows():
+            if math.isfinite(r["vs_target"]) and r["vs_target"] < 1:
+                risks.append(f"{esc(str(r['group']))} closed {100 * r['vs_target']:.0f}% of its quota")
+            if math.isfinite(r["change_vs_last_year"]) and r["change_vs_last_year"] < 0:
+                risks.append(f"{esc(str(r['group']))} bookings are "
+                             f"{_change_text(r['change_vs_last_year'], 'bookings')} on last year")
+        for _, r in by_segment[by_segment["kpi"] == "win_rate"].iterrows():
+            if math.isfinite(r["upper"]) and math.isfinite(r["last_year"]) and r["upper"] < r["last_year"]:
+                risks.append(f"the {esc(str(r['group']))} win rate ({fmt(r['value'], 'share')}) is significantly "
+                             f"below last year's {fmt(r['last_year'], 'share')}")
+    paras.append("**Risks**: " + ("; ".join(risks) + "." if risks else "none flagged by the headline numbers."))
+
+    if insights.bottlenecks is not None:
+        if insights.bottlenecks.empty:
+            paras.append("**Bottlenecks**: the funnel analysis found none.")
+        else:
+            found = []
+            for _, r in insights.bottlenecks.iterrows():
+                where = f" in {esc(str(r['segment']))}" if "segment" in r and pd.notna(r["segment"]) else ""
+                how = []
+                if {"conversion", "baseline_conversion"} <= set(r.index) and pd.notna(r["conversion"]) \
+                        and pd.notna(r["baseline_conversion"]):
+                    how.append(f"conversion {fmt(r['conversion'], 'share')} against "
+                               f"{fmt(r['baseline_conversion'], 'share')} before")
+                if "time_ratio" in r.index and pd.notna(r["time_ratio"]) and r["time_ratio"] > 1:
+                    how.append(f"{r['time_ratio']:.1f}x as long in the stage")
+                found.append(f"{esc(str(r['stage']))}{where}" + (f" ({', '.join(how)})" if how else ""))
+            paras.append("**Bottlenecks** found by the funnel analysis: " + ", ".join(found) + ".")
+    for note in insights.notes:
+        paras.append(esc(note))
+    return paras
