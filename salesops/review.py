@@ -20,6 +20,7 @@ Public face::
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import queue as queue_module
@@ -28,7 +29,7 @@ import shutil
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -306,6 +307,29 @@ class _ProgressRelay:
             self.queue.close()
 
 
+@contextlib.contextmanager
+def _shared_load(loaded: Any, source: str, mapping: str | None, as_of: str | None, folder: Path) -> Iterator[None]:
+    """While the notebooks run, let their ``salesops.load`` calls read this process's result back.
+
+    Only the same (source, mapping, as-of) is served, so a notebook that loads something else loads it.
+    """
+    from salesops.io.cache import CACHE_ENV, cache_key, write_cache
+
+    key = cache_key(source, mapping, as_of or None)
+    if loaded is None or key is None:
+        yield
+        return
+    saved = os.environ.get(CACHE_ENV)
+    os.environ[CACHE_ENV] = str(write_cache(loaded, key, folder / "salesdata.pickle"))
+    try:
+        yield
+    finally:
+        if saved is None:
+            os.environ.pop(CACHE_ENV, None)
+        else:
+            os.environ[CACHE_ENV] = saved
+
+
 def _load(source: str, mapping: str | None, as_of: str | None) -> Any:
     import salesops
 
@@ -432,20 +456,21 @@ def run_review(
             )
         workers = min(jobs or _default_jobs(), len(tasks))
         load_error = None
+        if loaded is None:  # load once here; every notebook reads this result back instead of loading again
+            try:
+                loaded = _load(source, mapping_text, as_of)
+            except ValueError as exc:  # LoadError and its subclasses: the notebooks will say so themselves
+                load_error = str(exc)
         context = multiprocessing.get_context("spawn")
-        with _ProgressRelay(progress, context) as relay, ProcessPoolExecutor(
+        with _shared_load(loaded, source, mapping_text, as_of, Path(metrics_tmp)), _ProgressRelay(
+            progress, context
+        ) as relay, ProcessPoolExecutor(
             max_workers=workers, mp_context=context,
             initializer=set_progress_queue if relay.queue is not None else None,
             initargs=(relay.queue,) if relay.queue is not None else (),
         ) as pool:
             futures = [pool.submit(run_notebook, t) for t in tasks]
             by_future = dict(zip(futures, tasks, strict=True))
-            # While the kernels run: load the data here for the headline and the quarantine.
-            if loaded is None:
-                try:
-                    loaded = _load(source, mapping_text, as_of)
-                except ValueError as exc:  # LoadError and its subclasses
-                    load_error = str(exc)
             done: dict[str, NotebookOutcome] = {}
             for future in as_completed(futures):
                 outcome = _outcome(future, by_future[future])

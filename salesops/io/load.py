@@ -18,6 +18,7 @@ import pandas as pd
 import pandera.pandas as pa
 import yaml
 
+from salesops.io.cache import cache_key, read_cache
 from salesops.io.coerce import EXPECTED, coerce, null_mask
 from salesops.io.data import SalesData
 from salesops.io.errors import LoadError, ValidationError
@@ -92,6 +93,10 @@ def load(
         The source is missing, a file cannot be read or is not tabular, a file matches no table, or a
         required column is missing (the message names the file and the column and lists what was expected).
     """
+    if not strict:
+        cached = read_cache(cache_key(source, mapping, as_of))
+        if cached is not None:
+            return cached
     the_mapping = resolve_mapping(mapping)
     given_as_of = _parse_as_of(as_of)
     check_as_of = given_as_of if given_as_of is not None else pd.Timestamp.now(tz="UTC")
