@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import time
-import tracemalloc
 from pathlib import Path
+
+from _timing import times_and_peak
 
 import salesops
 from salesops.experiments import (
@@ -25,17 +25,9 @@ from salesops.experiments import (
 
 
 def measure(fn, repeat: int) -> tuple[float, float]:
-    """Median wall time of ``repeat`` untraced runs, then peak traced memory (MiB) of one more run."""
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    tracemalloc.start()
-    fn()
-    _, peak = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
-    return statistics.median(times), peak / 2**20
+    """Median wall time of ``repeat`` untraced runs and the peak traced memory (MiB) of one more run."""
+    times, peak = times_and_peak(fn, repeat)
+    return statistics.median(times), peak
 
 
 def main() -> None:

@@ -27,7 +27,6 @@ import resource  # noqa: E402
 import statistics  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
-import tracemalloc  # noqa: E402
 from collections.abc import Callable  # noqa: E402
 from pathlib import Path  # noqa: E402
 
@@ -36,6 +35,7 @@ import matplotlib  # noqa: E402
 matplotlib.use("Agg")
 
 import pandas as pd  # noqa: E402
+from _timing import times_and_peak  # noqa: E402
 
 import salesops  # noqa: E402
 from salesops import kpi  # noqa: E402
@@ -82,16 +82,7 @@ def kpi_set(data: salesops.SalesData) -> dict[str, float]:
 
 def measure(fn: Callable[[], object], repeat: int) -> tuple[list[float], float]:
     """Wall times of ``repeat`` untraced runs, then the peak traced memory (MiB) of one more run."""
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    tracemalloc.start()
-    fn()
-    _, peak = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
-    return times, peak / 2**20
+    return times_and_peak(fn, repeat)
 
 
 def bench_kpis(label: str, data: salesops.SalesData, repeat: int) -> None:
