@@ -8,6 +8,8 @@ package or its pinned dependencies. :class:`ThisPythonKernelManager` resolves ``
 
 from __future__ import annotations
 
+import os
+
 from jupyter_client.kernelspec import NATIVE_KERNEL_NAME, KernelSpec, KernelSpecManager
 from jupyter_client.manager import AsyncKernelManager
 from traitlets import default
@@ -30,7 +32,16 @@ class ThisPythonKernelSpecManager(KernelSpecManager):
 
 class ThisPythonKernelManager(AsyncKernelManager):
     """nbclient's default kernel manager, resolving kernel names with :class:`ThisPythonKernelSpecManager`
-    and encrypting the kernel's local traffic (CurveZMQ) when pyzmq supports it."""
+    and encrypting the kernel's local traffic (CurveZMQ) when pyzmq supports it.
+
+    On POSIX the kernel talks over Unix sockets (``transport="ipc"``, named after its unique connection
+    file) rather than TCP: with TCP, kernels started at the same moment by parallel review workers could be
+    handed the same free port, and the loser died with "Address already in use".
+    """
+
+    @default("transport")
+    def _transport_default(self) -> str:
+        return "ipc" if os.name == "posix" else "tcp"
 
     @default("transport_encryption")
     def _transport_encryption_default(self) -> str:
