@@ -9,6 +9,8 @@ package or its pinned dependencies. :class:`ThisPythonKernelManager` resolves ``
 from __future__ import annotations
 
 import os
+import tempfile
+import uuid
 
 from jupyter_client.kernelspec import NATIVE_KERNEL_NAME, KernelSpec, KernelSpecManager
 from jupyter_client.manager import AsyncKernelManager
@@ -36,12 +38,19 @@ class ThisPythonKernelManager(AsyncKernelManager):
 
     On POSIX the kernel talks over Unix sockets (``transport="ipc"``, named after its unique connection
     file) rather than TCP: with TCP, kernels started at the same moment by parallel review workers could be
-    handed the same free port, and the loser died with "Address already in use".
+    handed the same free port, and the loser died with "Address already in use". Each kernel's sockets get
+    a path prefix of their own in the temporary folder, removed when the kernel shuts down.
     """
 
     @default("transport")
     def _transport_default(self) -> str:
         return "ipc" if os.name == "posix" else "tcp"
+
+    @default("ip")
+    def _ip_default(self) -> str:
+        if self.transport == "ipc":  # a socket-path prefix of this kernel's own, never shared with another
+            return os.path.join(tempfile.gettempdir(), f"salesops-kernel-{uuid.uuid4().hex}")
+        return super()._ip_default()
 
     @default("transport_encryption")
     def _transport_encryption_default(self) -> str:
