@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import statistics
 import time
 import tracemalloc
 from collections.abc import Callable
@@ -22,3 +23,9 @@ def times_and_peak(fn: Callable[[], object], repeat: int) -> tuple[list[float], 
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     return times, peak / 2**20
+
+
+def median_and_peak(fn: Callable[[], object], repeat: int) -> tuple[float, float]:
+    """Median wall time of ``repeat`` untraced runs and the peak traced memory (MiB) of one more run."""
+    times, peak = times_and_peak(fn, repeat)
+    return statistics.median(times), peak

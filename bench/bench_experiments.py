@@ -9,10 +9,9 @@ Prints, per analysis, the median wall time over ``--repeat`` untraced runs and t
 from __future__ import annotations
 
 import argparse
-import statistics
 from pathlib import Path
 
-from _timing import times_and_peak
+from _timing import median_and_peak as measure
 
 import salesops
 from salesops.experiments import (
@@ -22,12 +21,6 @@ from salesops.experiments import (
     compare_to_benchmarks,
     process_change_study,
 )
-
-
-def measure(fn, repeat: int) -> tuple[float, float]:
-    """Median wall time of ``repeat`` untraced runs and the peak traced memory (MiB) of one more run."""
-    times, peak = times_and_peak(fn, repeat)
-    return statistics.median(times), peak
 
 
 def main() -> None:

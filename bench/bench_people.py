@@ -9,19 +9,12 @@ Prints, per analysis, the median wall time over ``--repeat`` untraced runs and t
 from __future__ import annotations
 
 import argparse
-import statistics
 from pathlib import Path
 
-from _timing import times_and_peak
+from _timing import median_and_peak as measure
 
 import salesops
 from salesops.people import coaching_signals, coaching_topics, ramp_study, training_study
-
-
-def measure(fn, repeat: int) -> tuple[float, float]:
-    """Median wall time of ``repeat`` untraced runs and the peak traced memory (MiB) of one more run."""
-    times, peak = times_and_peak(fn, repeat)
-    return statistics.median(times), peak
 
 
 def main() -> None:

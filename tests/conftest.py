@@ -1,10 +1,12 @@
 """Shared test set-up: seeded randomness, the Agg backend, figures closed after each test, the fixture
-folders, one review run shared by the tests that only read its output, and "a skip is a failure" on CI."""
+folders, the committed sample loaded once per session (``sample``, ``truth``), one review run shared by the
+tests that only read its output, and "a skip is a failure" on CI."""
 
 from __future__ import annotations
 
 import contextlib
 import io
+import json
 import os
 import random
 import sys
@@ -27,6 +29,23 @@ MINI_CRM = FIXTURES / "mini_crm"
 FIXTURE_NOTEBOOKS = FIXTURES / "notebooks"
 NOTEBOOKS = ROOT / "notebooks"
 ON_CI = os.environ.get("CI", "").strip().lower() == "true"
+SAMPLE = ROOT / "data" / "sample"
+
+
+@pytest.fixture(scope="session")
+def sample():
+    """``salesops.load("data/sample")``, once for the whole session (every area's tests read it, none writes)."""
+    if not any(SAMPLE.glob("opportunities.*")):
+        pytest.fail(f"the committed sample is missing from {SAMPLE}")
+    import salesops
+
+    return salesops.load(SAMPLE)
+
+
+@pytest.fixture(scope="session")
+def truth() -> dict:
+    """The sample's planted truths (tests may read them; no package or notebook code does)."""
+    return json.loads((SAMPLE / "truth.json").read_text(encoding="utf-8"))
 
 
 @pytest.fixture(autouse=True)

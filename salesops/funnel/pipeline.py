@@ -146,6 +146,14 @@ def _quota_for(data: Any, q: Quarter, keys: list[str]) -> pd.DataFrame:
     return pd.Series({(): part["quota"].sum()}, name="quota")
 
 
+COVERAGE_VALUES = ("quota", "won", "quota_open", "pipeline", "weighted_pipeline", "coverage", "weighted_coverage")
+
+
+def coverage_groups(cov: pd.DataFrame) -> list[str]:
+    """The grouping columns of a :func:`coverage` table (every column that is not one of its values)."""
+    return [c for c in cov.columns if c not in COVERAGE_VALUES]
+
+
 def coverage(
     data: Any, quarter: Quarter | str, by: str | list[str] | None = "segment", as_of: Any = None
 ) -> pd.DataFrame:

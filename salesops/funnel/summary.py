@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from salesops.funnel._common import MissingDataError, as_moment, as_quarter, day_end
+from salesops.funnel.pipeline import coverage_groups
 
 __all__ = [
     "attempt",
@@ -163,20 +164,7 @@ def describe_coverage(cov: pd.DataFrame) -> str:
     """Coverage of the quota still open, naming the thinnest group."""
     if missing(cov):
         return missing(cov)
-    keys = [
-        c
-        for c in cov.columns
-        if c
-        not in (
-            "quota",
-            "won",
-            "quota_open",
-            "pipeline",
-            "weighted_pipeline",
-            "coverage",
-            "weighted_coverage",
-        )
-    ]
+    keys = coverage_groups(cov)
     total_open, total_pipe = cov["quota_open"].sum(), cov["pipeline"].sum()
     if total_open <= 0:
         quota = _money(cov["quota"].sum())

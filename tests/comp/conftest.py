@@ -3,8 +3,6 @@ committed sample (loaded once per session) with its planted truths."""
 
 from __future__ import annotations
 
-import functools
-import json
 from pathlib import Path
 
 import pandas as pd
@@ -13,7 +11,6 @@ import pytest
 from salesops.io.data import SalesData
 
 ROOT = Path(__file__).resolve().parents[2]
-SAMPLE = ROOT / "data" / "sample"
 
 
 def _d(text):
@@ -62,21 +59,3 @@ def tiny_crm() -> SalesData:
 @pytest.fixture
 def tiny() -> SalesData:
     return tiny_crm()
-
-
-@functools.lru_cache(maxsize=1)
-def load_sample():
-    """The committed sample, loaded once per test process (shared with tests/whatif)."""
-    import salesops
-
-    return salesops.load(SAMPLE)
-
-
-@pytest.fixture(scope="session")
-def sample():
-    return load_sample()
-
-
-@pytest.fixture(scope="session")
-def truth() -> dict:
-    return json.loads((SAMPLE / "truth.json").read_text())

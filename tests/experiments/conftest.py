@@ -3,33 +3,13 @@ real data folder, and the studies the tests share."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-SAMPLE = ROOT / "data" / "sample"
 REAL = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "real"
 MAVEN = REAL / "maven_crm_sales_opportunities"
-
-
-@pytest.fixture(scope="session")
-def sample(request):
-    """``salesops.load("data/sample")``, shared with the people tests when both run in one session."""
-    cached = getattr(request.config, "_salesops_sample", None)
-    if cached is None:
-        import salesops as so
-
-        cached = so.load(SAMPLE)
-        request.config._salesops_sample = cached
-    return cached
-
-
-@pytest.fixture(scope="session")
-def truth() -> dict:
-    """The planted truths of the sample (tests may read them; the package may not)."""
-    return json.loads((SAMPLE / "truth.json").read_text())
 
 
 @pytest.fixture(scope="session")

@@ -2,32 +2,16 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import pandas as pd
 import pytest
 
-import salesops as so
 from salesops.forecast import SnapshotBuilder
 from salesops.io.data import SalesData
-
-SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample"
-
-
-@pytest.fixture(scope="session")
-def sample() -> SalesData:
-    return so.load(SAMPLE)
 
 
 @pytest.fixture(scope="session")
 def builder(sample: SalesData) -> SnapshotBuilder:
     return SnapshotBuilder(sample)
-
-
-@pytest.fixture(scope="session")
-def truth() -> dict:
-    return json.loads((SAMPLE / "truth.json").read_text())
 
 
 STAGES = pd.DataFrame({

@@ -19,17 +19,14 @@ The data is as of 2025-07-31 12:00 UTC.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-import salesops as so
 from salesops.io import SalesData
 
 ROOT = Path(__file__).resolve().parents[2]
-SAMPLE = ROOT / "data" / "sample"
 REAL = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "real"
 MAVEN = REAL / "maven_crm_sales_opportunities"
 MINI_CRM = ROOT / "tests" / "fixtures" / "mini_crm"
@@ -43,20 +40,6 @@ def ts(day: str) -> pd.Timestamp:
 
 def d(day: str) -> pd.Timestamp:
     return pd.Timestamp(f"2025-{day}")
-
-
-@pytest.fixture(scope="session")
-def sample() -> SalesData:
-    """``data/sample`` loaded once for the session."""
-    if not any(SAMPLE.glob("opportunities.*")):
-        pytest.fail(f"the committed sample is missing from {SAMPLE}")
-    return so.load(SAMPLE)
-
-
-@pytest.fixture(scope="session")
-def truth() -> dict:
-    """The sample's planted truths (tests only)."""
-    return json.loads((SAMPLE / "truth.json").read_text())
 
 
 def _history() -> pd.DataFrame:

@@ -3,7 +3,6 @@ beside the checkout, and a builder of tiny hand-made CRMs."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pandas as pd
@@ -13,7 +12,6 @@ import salesops
 from salesops.io.data import SalesData
 
 ROOT = Path(__file__).resolve().parents[2]
-SAMPLE = ROOT / "data" / "sample"
 REAL = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "real"
 MAVEN = REAL / "maven_crm_sales_opportunities"
 CDNOW = REAL / "cdnow_lifetimes"
@@ -23,18 +21,6 @@ def _need(path: Path) -> Path:
     if not path.exists():
         pytest.skip(f"real data set not found at {path} (the real data sets live beside the checkout, never in it)")
     return path
-
-
-@pytest.fixture(scope="session")
-def sample() -> SalesData:
-    """``data/sample`` loaded once per session."""
-    return salesops.load(SAMPLE)
-
-
-@pytest.fixture(scope="session")
-def truth() -> dict:
-    """The sample's planted truths (tests only: no package code reads this file)."""
-    return json.loads((SAMPLE / "truth.json").read_text())
 
 
 @pytest.fixture(scope="session")

@@ -3,28 +3,12 @@ per-lead probabilities, and the fitted lead scores (fitted once per session)."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-import salesops as so
-
 REPO = Path(__file__).resolve().parents[2]
-SAMPLE = REPO / "data" / "sample"
-
-
-@pytest.fixture(scope="session")
-def sample():
-    """``salesops.load("data/sample")``."""
-    return so.load(SAMPLE)
-
-
-@pytest.fixture(scope="session")
-def truth() -> dict:
-    """The planted truths of the sample (tests may read them; the package may not)."""
-    return json.loads((SAMPLE / "truth.json").read_text())
 
 
 @pytest.fixture(scope="session")

@@ -2,27 +2,10 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import pandas as pd
 import pytest
 
 from salesops.io.data import SalesData
-
-SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample"
-
-
-@pytest.fixture(scope="session")
-def sample() -> SalesData:
-    import salesops
-
-    return salesops.load(SAMPLE)
-
-
-@pytest.fixture(scope="session")
-def truth() -> dict:
-    return json.loads((SAMPLE / "truth.json").read_text(encoding="utf-8"))
 
 
 def _d(text: str) -> pd.Timestamp:
