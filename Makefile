@@ -27,7 +27,8 @@ JOBS ?=
 # Held back when the lock is regenerated (see README "Development"):
 #   pandas<3      pandera and our coercion rules are tested on pandas 2.3; pandas 3 changes the string dtype
 #   sqlglot<30.20 ibis-framework 12.0.0 generates broken DuckDB SQL with sqlglot 30.20 and newer
-HOLD_BACK := 'pandas<3' 'sqlglot<30.20'
+#   pyspark<4.1   the engine's Spark path (ibis-framework 12.0.0's PySpark backend) is tested here on 4.0
+HOLD_BACK := 'pandas<3' 'sqlglot<30.20' 'pyspark<4.1'
 
 .DEFAULT_GOAL := help
 .PHONY: help venv review test lint lab lock clean distclean
