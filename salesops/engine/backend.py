@@ -102,7 +102,8 @@ class Engine:
         """The tables of a :class:`~salesops.io.SalesData` in DuckDB (default) or in ``backend``.
 
         On DuckDB the pandas frames are scanned in place (no copy beyond the tz conversion of timestamp
-        columns); other backends receive a copy (``create_table``). ``tables`` limits which are put in.
+        columns); other backends receive a copy as temporary views (nothing is written to their storage).
+        ``tables`` limits which are put in.
         """
         names = [n for n in (tables if tables is not None else data.tables) if data.tables.get(n) is not None]
         con = backend if backend is not None else _duckdb_backend()
@@ -115,8 +116,10 @@ class Engine:
             if is_duckdb:
                 con.con.register(name, frame)
                 out[name] = con.table(name)
-            else:
-                out[name] = con.create_table(name, frame, overwrite=True)
+            else:  # a temporary view over the uploaded frame: nothing is written to the backend's storage
+                import ibis
+
+                out[name] = con.create_view(name, ibis.memtable(frame), overwrite=True)
         return cls(con, out, as_of=getattr(data, "as_of", None), source=getattr(data, "source", ""))
 
     @classmethod

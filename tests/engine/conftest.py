@@ -21,13 +21,14 @@ def duckdb_engine(sample):
 
 
 @pytest.fixture(scope="session")
-def spark_session():
+def spark_session(tmp_path_factory):
     """A local Spark session (2 cores, no UI, loopback only, UTC), stopped at the end of the test session."""
     pyspark = pytest.importorskip("pyspark", reason="pyspark is not installed (pip install -r requirements.lock)")
     if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
         pytest.skip("no Java runtime for PySpark (apt-get install openjdk-17-jre-headless)")
     from pyspark.sql import SparkSession
 
+    scratch = tmp_path_factory.mktemp("spark")
     spark = (
         SparkSession.builder.master("local[2]")
         .appName("salesops-tests")
@@ -38,6 +39,9 @@ def spark_session():
         .config("spark.sql.shuffle.partitions", "4")
         .config("spark.sql.execution.arrow.pyspark.enabled", "true")
         .config("spark.driver.memory", "2g")
+        .config("spark.sql.warehouse.dir", str(scratch / "warehouse"))
+        .config("spark.driver.extraJavaOptions", f"-Dderby.system.home={scratch}")
+        .config("spark.local.dir", str(scratch / "local"))
         .getOrCreate()
     )
     spark.sparkContext.setLogLevel("ERROR")
