@@ -63,14 +63,22 @@ def _duckdb_backend(memory_limit: str | None = None, threads: int | None = None,
 
 
 def _naive_utc(frame: pd.DataFrame) -> pd.DataFrame:
-    """Tz-aware columns as naive UTC, nullable integer columns as float (every backend reads those)."""
-    changes = {}
+    """Tz-aware columns as naive UTC, nullable integer columns as float (every backend reads those).
+
+    A shallow copy with the converted columns swapped in: ``DataFrame.assign`` would deep-copy and
+    consolidate the whole frame (7.6 s of 8.5 s for 9M activities)."""
+    out = None
     for col, dtype in frame.dtypes.items():
         if isinstance(dtype, pd.DatetimeTZDtype):
-            changes[col] = frame[col].dt.tz_convert("UTC").dt.tz_localize(None)
+            value = frame[col].dt.tz_convert("UTC").dt.tz_localize(None)
         elif isinstance(dtype, pd.Int64Dtype | pd.Int32Dtype | pd.BooleanDtype):
-            changes[col] = frame[col].astype("float64" if not isinstance(dtype, pd.BooleanDtype) else "object")
-    return frame.assign(**changes) if changes else frame
+            value = frame[col].astype("float64" if not isinstance(dtype, pd.BooleanDtype) else "object")
+        else:
+            continue
+        if out is None:
+            out = frame.copy(deep=False)
+        out[col] = value
+    return frame if out is None else out
 
 
 class Engine:
@@ -112,7 +120,8 @@ class Engine:
         for name in names:
             frame = _naive_utc(data.tables[name])
             if name == "opportunity_history" and ROW_ORDER not in frame.columns:
-                frame = frame.assign(**{ROW_ORDER: range(len(frame))})
+                frame = frame.copy(deep=False) if frame is data.tables[name] else frame
+                frame[ROW_ORDER] = range(len(frame))
             if is_duckdb:
                 con.con.register(name, frame)
                 out[name] = con.table(name)
