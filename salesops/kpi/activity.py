@@ -3,19 +3,27 @@
 A rep's working days are the Monday-to-Friday days, minus holidays (:mod:`salesops.kpi.calendar`), on which
 the rep was employed (``reps.hire_date`` to ``reps.end_date``) inside the window the activity data covers;
 a rep hired or leaving inside a period counts only the working days employed there (pro-rating).
+
+The activities themselves are counted where they live (:func:`salesops.engine.activity.activity_counts`, on
+embedded DuckDB for a SalesData, or on the Engine given: Parquet files out of core, Spark, a warehouse); the
+working-day denominators (reps x periods) and the rates are worked out here on that small aggregate.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from salesops.engine.activity import activity_counts, activity_window
+from salesops.engine.backend import Engine, engine_for
 from salesops.io.data import SalesData
 from salesops.kpi._common import PERIODS, MissingDataError, as_day, as_naive_days, group_keys, require
 from salesops.kpi.calendar import Holidays, count_working_days, working_days
+from salesops.schema.tables import TABLES
 
 __all__ = ["ACTIVITY_KEYS", "REP_KEYS", "activity_distribution", "activity_per_working_day"]
 
@@ -26,26 +34,46 @@ ACTIVITY_KEYS = ("type", "direction", "outcome")
 _PURPOSE = "Activity per rep per working day"
 
 
-_NS_PER_DAY = 86_400 * 10**9
+def _require_activities(data: SalesData | Engine, columns: Sequence[str]) -> None:
+    """The checks of :func:`~salesops.kpi._common.require` on the activities table, wherever it lives: a
+    SalesData's frame, or an engine's table (its schema; values of optional columns counted in one query)."""
+    if not isinstance(data, Engine):
+        require(data, "activities", columns, purpose=_PURPOSE)
+        return
+    if not data.has("activities"):
+        raise MissingDataError(f"{_PURPOSE} needs the activities table, which this data does not have.")
+    t = data.table("activities")
+    absent = [c for c in columns if c not in t.columns]
+    required = set(TABLES["activities"].required_columns)
+    optional = [c for c in columns if c in t.columns and c not in required]
+    if optional:
+        filled = data.execute(t.aggregate(**{c: t[c].count() for c in optional})).iloc[0]
+        absent += [c for c in optional if int(filled[c]) == 0]
+    if absent:
+        named = ", ".join(f"activities.{c}" for c in absent)
+        word = "column" if len(absent) == 1 else "columns"
+        raise MissingDataError(f"{_PURPOSE} needs the {word} {named}, which this data does not have.")
 
 
-def _day_numbers(stamps: pd.Series) -> np.ndarray:
-    """Days since 1970-01-01 (UTC) of each timestamp, as int64: cheap on millions of rows."""
-    if isinstance(stamps.dtype, pd.DatetimeTZDtype):
-        ns = stamps.array.asi8  # UTC nanoseconds
-    else:
-        ns = pd.to_datetime(stamps).to_numpy(dtype="datetime64[ns]").view(np.int64)
-    return ns // _NS_PER_DAY
+def _reps(data: SalesData | Engine, columns: Sequence[str]) -> pd.DataFrame:
+    """The reps table (small: read whole from an engine), checked as :func:`require` does."""
+    if isinstance(data, Engine):
+        frame = data.to_pandas("reps") if data.has("reps") else None
+        return require(SimpleNamespace(reps=frame), "reps", columns, purpose=_PURPOSE)  # type: ignore[arg-type]
+    return require(data, "reps", columns, purpose=_PURPOSE)
 
 
-def _window(data: SalesData, day: np.ndarray, start: Any, end: Any) -> tuple[pd.Timestamp, pd.Timestamp]:
-    lo = as_day(start) if start is not None else pd.Timestamp(int(day.min()) * _NS_PER_DAY)
+def _window(engine: Engine, start: Any, end: Any) -> tuple[pd.Timestamp, pd.Timestamp]:
+    first, last = activity_window(engine)
+    if first is None or last is None:
+        raise MissingDataError(f"{_PURPOSE} needs the activities table, which is empty in this data.")
+    lo = as_day(start) if start is not None else first
     if end is not None:
         hi = as_day(end)
-    elif data.as_of is not None:
-        hi = as_day(data.as_of)
+    elif engine.as_of is not None:
+        hi = as_day(engine.as_of)
     else:
-        hi = pd.Timestamp(int(day.max()) * _NS_PER_DAY)
+        hi = last
     if hi < lo:
         raise MissingDataError(f"{_PURPOSE} needs activities between {lo.date()} and {hi.date()}, and the "
                                "activities table holds none there.")
@@ -53,7 +81,7 @@ def _window(data: SalesData, day: np.ndarray, start: Any, end: Any) -> tuple[pd.
 
 
 def activity_per_working_day(
-    data: SalesData,
+    data: SalesData | Engine,
     by: str | Sequence[str] | None = "role",
     period: str | None = None,
     *,
@@ -80,9 +108,11 @@ def activity_per_working_day(
 
     Parameters
     ----------
-    data : SalesData
+    data : SalesData or Engine
         Needs ``activities`` (rep_id, occurred_at, type) and ``reps`` (rep_id, role; hire_date and end_date
-        when present).
+        when present). The activities are counted in the engine (:func:`salesops.engine.activity.activity_counts`:
+        a SalesData's frame in embedded DuckDB, or any :class:`~salesops.engine.Engine` given, e.g. over
+        Parquet files or Spark); only the counts per rep, period and activity key reach pandas.
     by : str, list of str or None
         Rep keys (``rep_id``/``rep``, ``role``, ``team``, ``segment``, ``region``, ``manager_id``, ``name``)
         and/or activity keys (``type``, ``direction``, ``outcome``). Activity keys split the numerator only:
@@ -109,7 +139,7 @@ def activity_per_working_day(
     ValueError
         When ``activities`` or ``reps`` (or a column a key needs) is missing, naming it.
     """
-    acts = require(data, "activities", ["rep_id", "occurred_at"], purpose=_PURPOSE)
+    _require_activities(data, ["rep_id", "occurred_at"])
     need_rep_cols = ["role"] if roles is not None else []
     keys = group_keys(by, None)
     rep_keys = [k for k in keys if k in REP_KEYS]
@@ -117,18 +147,16 @@ def activity_per_working_day(
     unknown = [k for k in keys if k not in REP_KEYS and k not in ACTIVITY_KEYS]
     if unknown:
         raise ValueError(f"cannot group activity by {unknown}; use rep keys {REP_KEYS} or activity keys {ACTIVITY_KEYS}")
-    reps = require(
-        data, "reps", need_rep_cols + [k for k in rep_keys if k not in ("rep", "rep_id")], purpose=_PURPOSE
-    ).drop_duplicates("rep_id")
+    reps = _reps(data, need_rep_cols + [k for k in rep_keys if k not in ("rep", "rep_id")]).drop_duplicates("rep_id")
     if act_keys or types is not None:
-        require(data, "activities", act_keys + (["type"] if types is not None else []), purpose=_PURPOSE)
+        _require_activities(data, act_keys + (["type"] if types is not None else []))
     if roles is not None:
         reps = reps[reps["role"].isin(list(roles))]
     if reps.empty:
         raise MissingDataError(f"{_PURPOSE} needs reps of the roles {list(roles or [])}, and the reps table has none.")
     reps = reps.assign(rep=reps["rep_id"])
-    day = _day_numbers(acts["occurred_at"])
-    lo, hi = _window(data, day, start, end)
+    engine = engine_for(data, tables=["activities"])
+    lo, hi = _window(engine, start, end)
     calendar = working_days(lo, hi, holidays)
 
     # working days of each rep (and period): employment span clipped to the window (and the period)
@@ -148,30 +176,32 @@ def activity_per_working_day(
     span_hi = np.minimum(rep_hi[:, None], p_hi[None, :])
     days = count_working_days(span_lo.ravel(), span_hi.ravel(), calendar).reshape(span_lo.shape)
 
-    # activities counted per rep x period x activity key, by integer codes (the table can hold millions)
-    rep_code = pd.Index(reps["rep_id"]).get_indexer(acts["rep_id"])
-    lo_day, hi_day = lo.value // _NS_PER_DAY, hi.value // _NS_PER_DAY
-    mask = (day >= lo_day) & (day <= hi_day) & (rep_code >= 0)
-    if types is not None:
-        mask &= acts["type"].isin(list(types)).to_numpy()
-    codes = [rep_code[mask]]
+    # activities counted in the engine per rep x period x activity key; laid out here on integer codes
+    found = activity_counts(engine, ("rep_id", *act_keys), period, start=lo, end=hi, types=types)
+    rep_code = pd.Index(reps["rep_id"]).get_indexer(found["rep_id"])
+    found, rep_code = found[rep_code >= 0], rep_code[rep_code >= 0]  # activities of reps not counted (roles)
+    codes = [rep_code]
     if period is not None:
-        calendar_days = pd.date_range(lo, hi, freq="D").to_numpy()
-        period_of_day = np.searchsorted(p_lo, calendar_days, side="right") - 1
-        codes.append(period_of_day[day[mask] - lo_day])
+        period_code = pd.Index(p_lo).get_indexer(found["period_start"].to_numpy())
+        if (period_code < 0).any():
+            stray = found.loc[period_code < 0, "period_start"].iloc[0]
+            raise RuntimeError(f"activity counts came back for a {period} starting {stray.date()}, outside the "
+                               f"window {lo.date()}..{hi.date()} (engine {engine.backend_name})")
+        codes.append(period_code)
     else:
-        codes.append(np.zeros(int(mask.sum()), dtype=np.int64))
+        codes.append(np.zeros(len(found), dtype=np.int64))
     levels = []
     for k in act_keys:
-        code, uniques = pd.factorize(acts[k].to_numpy()[mask], use_na_sentinel=False)
+        code, uniques = pd.factorize(found[k].to_numpy(), use_na_sentinel=False)
         codes.append(code)
         levels.append(list(uniques))
     shape = (len(reps), len(labels), *(len(u) for u in levels))
-    counts = np.bincount(np.ravel_multi_index(codes, shape), minlength=int(np.prod(shape))).reshape(shape)
+    counts = np.bincount(np.ravel_multi_index(codes, shape), weights=found["activities"].to_numpy(dtype=np.float64),
+                         minlength=int(np.prod(shape))).reshape(shape)
     index = pd.MultiIndex.from_product([list(reps["rep_id"]), labels, *levels], names=["rep_id", "period", *act_keys])
     table = pd.DataFrame({
         "working_days": np.broadcast_to(days.reshape(days.shape + (1,) * len(levels)), shape).ravel(),
-        "activities": counts.ravel().astype(np.int64),
+        "activities": np.rint(counts.ravel()).astype(np.int64),
     }, index=index).reset_index()
     if period is None:
         table = table.drop(columns="period")
