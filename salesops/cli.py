@@ -5,7 +5,7 @@
     salesops review   --data PATH --quarter YYYYQn --out DIR [--only AREAS] [--jobs N] [--compare DIR]
                       [--param KEY=VALUE ...] [--quiet]
     salesops validate --data PATH [--mapping M] [--strict] [--as-of DATE]
-    salesops sample   --out DIR [--seed N] [--size S]
+    salesops sample   --out DIR [--seed N] [--size sample|N|1x|10x|100x|large]
     salesops whatif   [--data PATH] [--plan PLAN] [--period YEAR] [--port N]
 
 Exit codes: 0 all well, 1 some part failed (a notebook, the data), 2 bad arguments.
@@ -79,7 +79,11 @@ def build_parser() -> argparse.ArgumentParser:
                             description="Generate the synthetic CRM with its planted effects and write it.")
     sample.add_argument("--out", required=True, metavar="DIR", help="output folder")
     sample.add_argument("--seed", type=int, default=2025, help="random seed (default: 2025)")
-    sample.add_argument("--size", default="sample", help="size preset (default: sample)")
+    sample.add_argument("--size", default="sample",
+                        help="'sample' (default) or a number scaling it: the planted-truth CSV/Parquet sample; "
+                             "'large' (1M opportunities, 8M history rows, 50M activities, 5M leads), '1x', "
+                             "'10x' or '100x' (the sample's row counts times 1, 10, 100): big synthetic Parquet "
+                             "without planted truths, for benchmarks")
 
     whatif = sub.add_parser("whatif", help="serve the comp-plan what-if app as a web page (Voila)",
                             description="Serve the what-if app (quota, rates, cap and SPIF levers over a comp "
@@ -189,7 +193,17 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
 def _cmd_sample(args: argparse.Namespace) -> int:
     from salesops import sample
+    from salesops.sample.large import LARGE_PRESETS, write_large
 
+    if args.size in LARGE_PRESETS:
+        out = Path(args.out)
+        if out.exists() and not out.is_dir():
+            raise _UsageError(f"--out {args.out}: exists and is not a folder")
+        rows = write_large(out, size=args.size, seed=args.seed, progress=sys.stderr.isatty())
+        for table, n in rows.items():
+            print(f"{table:<22}{n:>14,} rows")
+        print(f"large synthetic CRM (seed {args.seed}, size {args.size}, Parquet) written to {out.resolve()}")
+        return EXIT_OK
     try:
         crm = sample.generate(seed=args.seed, size=args.size)
     except ValueError as exc:  # e.g. an unknown size preset

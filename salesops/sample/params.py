@@ -198,7 +198,8 @@ class Scale:
                 value = 1.0
             elif size == "large":
                 raise ValueError(
-                    "size 'large' is not available yet; use 'sample' or a float such as 0.1 or 5"
+                    "size 'large' has no planted truths and is written by salesops.sample.large.write_large "
+                    "(salesops sample --size large --out DIR); generate() takes 'sample' or a float such as 0.1 or 5"
                 )
             else:
                 try:
