@@ -19,7 +19,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from salesops.engine import Engine, engine_for
+from salesops.engine.leads import DEFAULT_WINDOWS, STEPS, lead_funnel_counts
 from salesops.funnel._common import (
+    PERIODS,
     MissingDataError,
     as_list,
     as_moment,
@@ -48,22 +51,6 @@ __all__ = [
     "speed_to_lead_bands",
 ]
 
-#: The funnel's steps: name -> (from stage, to stage).
-STEPS: dict[str, tuple[str, str]] = {
-    "lead_to_mql": ("lead", "mql"),
-    "mql_to_sql": ("mql", "sql"),
-    "sql_to_opportunity": ("sql", "opportunity"),
-    "opportunity_to_won": ("opportunity", "won"),
-    "lead_to_won": ("lead", "won"),
-}
-#: Days within which each step counts as converted.
-DEFAULT_WINDOWS: dict[str, int] = {
-    "lead_to_mql": 30,
-    "mql_to_sql": 60,
-    "sql_to_opportunity": 30,
-    "opportunity_to_won": 180,
-    "lead_to_won": 270,
-}
 #: Speed-to-lead bands (hours from creation to first touch): label -> (from, to).
 SPEED_BANDS: dict[str, tuple[float, float]] = {
     "<1h": (0.0, 1.0),
@@ -182,11 +169,12 @@ def lead_funnel(
     with a Wilson interval. Leads that reached :math:`k` later are ``immature`` and not in the rate. With
     ``by``, each group's rate is also shrunk toward the other groups' of the same step and period
     (empirical-Bayes beta-binomial, :func:`salesops.stats.shrink_rates`): small campaigns are not ranked on
-    noise.
+    noise. The counts come from the engine (:func:`salesops.engine.leads.lead_funnel_counts`, the stage
+    moments of :func:`lead_moments`); the intervals and shrinkage are computed here on that aggregate.
 
     Parameters
     ----------
-    data : SalesData
+    data : SalesData or Engine
         Needs ``leads`` (``mql_at``, ``sql_at``, ``opportunity_id`` for the later steps; ``opportunities`` for
         opportunity and won).
     by : str or list of str, optional
@@ -208,44 +196,19 @@ def lead_funnel(
         steps whose stages the data does not record are left out and listed in ``.attrs["missing_steps"]``.
     """
     keys = as_list(by)
-    win = {**DEFAULT_WINDOWS, **(windows or {})}
-    m = lead_moments(data, as_of, keys)
-    moment = m.attrs["as_of"]
-    frames, missing = [], []
-    for step, (a, b) in STEPS.items():
-        if m[b].isna().all() or m[a].isna().all():
-            missing.append(step)
-            continue
-        reached = m[m[a].notna()]
-        w = win[step]
-        mature = (reached[a] + pd.Timedelta(days=w)) <= moment
-        converted = mature & (days_between(reached[b], reached[a]) <= w)
-        f = pd.DataFrame(
-            {"step": step, "reached": 1, "mature": mature.astype(int), "converted": converted.astype(int)},
-            index=reached.index,
-        )
-        for k in keys:
-            f[k] = reached[k]
-        if period is not None:
-            f["period"] = period_labels(reached[a], period).to_numpy()
-        f["window_days"] = w
-        frames.append(f)
+    _check_lead_data(data, keys)
+    moment = _moment(data, as_of)
+    if period is not None and period not in PERIODS:
+        raise ValueError(f"period must be one of {', '.join(PERIODS)}; got {period!r}")
+    engine = engine_for(data, tables=["leads", "opportunities", "accounts"])
+    counts = lead_funnel_counts(engine, keys, period, moment, windows)
+    win = counts.attrs["windows"]
     groups = [*keys, *(["period"] if period is not None else []), "step"]
     cols = [*groups, "reached", "immature", "mature", "converted", "rate", "lower", "upper", "window_days"]
-    if not frames:
+    if counts.empty:
         table = pd.DataFrame(columns=cols)
     else:
-        allf = pd.concat(frames)
-        table = (
-            allf.groupby(groups, sort=False)
-            .agg(
-                reached=("reached", "sum"),
-                mature=("mature", "sum"),
-                converted=("converted", "sum"),
-                window_days=("window_days", "first"),
-            )
-            .reset_index()
-        )
+        table = counts.copy()
         table["immature"] = table["reached"] - table["mature"]
         with np.errstate(divide="ignore", invalid="ignore"):
             table["rate"] = np.where(table["mature"] > 0, table["converted"] / table["mature"], np.nan)
@@ -257,15 +220,36 @@ def lead_funnel(
             family = [c for c in groups if c not in keys]
             table = shrink_within(table, "converted", "mature", family, confidence)
             cols += ["shrunk_rate", "shrunk_lower", "shrunk_upper"]
-        order = {s: i for i, s in enumerate(STEPS)}
-        table = (
-            table.assign(_o=table["step"].map(order))
-            .sort_values([*groups[:-1], "_o"], kind="stable")
-            .drop(columns="_o")
-            .reset_index(drop=True)
-        )[cols]
-    table.attrs.update(as_of=moment, missing_steps=missing, windows={s: win[s] for s in STEPS})
+        table = table[cols]
+    table.attrs.update(
+        as_of=moment, missing_steps=list(counts.attrs["missing_steps"]), windows={s: win[s] for s in STEPS}
+    )
     return table
+
+
+def _check_lead_data(data: Any, keys: list[str]) -> None:
+    """Raise :class:`MissingDataError` naming the leads table, column or breakdown the funnel cannot have."""
+    if isinstance(data, Engine):
+        if not data.has("leads"):
+            raise MissingDataError("the leads table", _PREVENTS)
+        missing = [c for c in ("lead_id", "created_at") if not data.has("leads", [c])]
+        if missing:
+            raise MissingDataError(f"the column(s) {', '.join(f'leads.{c}' for c in missing)}", _PREVENTS)
+        has_segment = data.has("leads", ["account_id"]) and data.has("accounts", ["account_id", "segment"])
+        has_column = lambda col: data.has("leads", [col])  # noqa: E731
+    else:
+        leads = require_table(data, "leads", _PREVENTS)
+        require_columns(leads, "leads", ["lead_id", "created_at"], _PREVENTS)
+        accounts = getattr(data, "accounts", None)
+        has_segment = (
+            "account_id" in leads.columns and accounts is not None and "segment" in accounts.columns
+        )
+        has_column = lambda col: col in leads.columns  # noqa: E731
+    for col in keys:
+        if col == "segment" and not has_segment:
+            raise MissingDataError("leads.account_id with accounts.segment", "a lead breakdown by segment")
+        if col != "segment" and not has_column(col):
+            raise MissingDataError(f"the column leads.{col}", f"a lead breakdown by {col}")
 
 
 def lead_funnel_change(

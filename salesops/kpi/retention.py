@@ -6,12 +6,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Literal
 
-import numpy as np
 import pandas as pd
 
+from salesops.engine import Engine, engine_for
+from salesops.engine.cohorts import revenue_cohorts
 from salesops.io.data import SalesData
-from salesops.kpi._common import PERIODS, group_keys
-from salesops.kpi.churn import account_dimension, account_months
+from salesops.kpi._common import PERIODS, MissingDataError, group_keys, require
+from salesops.kpi.churn import account_dimension
 
 __all__ = ["cohort_retention"]
 
@@ -19,7 +20,7 @@ _PURPOSE = "Cohort retention"
 
 
 def cohort_retention(
-    data: SalesData,
+    data: SalesData | Engine,
     cohort: Literal["month", "quarter", "year"] = "quarter",
     by: str | Sequence[str] | None = None,
     *,
@@ -39,12 +40,14 @@ def cohort_retention(
 
     (net revenue retention: expansion counts, so it may exceed 1). :math:`s_a` is the account's first month
     with MRR. Accounts already paying in the revenue table's first month started before the data and their
-    true start is unknown; they are left out unless ``include_first_month``.
+    true start is unknown; they are left out unless ``include_first_month``. The months are the dense grid of
+    :func:`salesops.kpi.churn.account_months` (a month without a row holds zero MRR); the table is computed in
+    the engine (:func:`salesops.engine.cohorts.revenue_cohorts`).
 
     Parameters
     ----------
-    data : SalesData
-        Needs ``revenue``; ``accounts`` for ``by`` dimensions.
+    data : SalesData or Engine
+        Needs ``revenue``; ``accounts`` for ``by`` dimensions (``channel`` needs a SalesData).
     cohort : {"month", "quarter", "year"}
         Cohort period of the first month.
     by : str, list of str or None
@@ -68,48 +71,35 @@ def cohort_retention(
         raise ValueError(f"cohort must be one of {', '.join(PERIODS)}, got {cohort!r}")
     if kind not in ("logo", "revenue"):
         raise ValueError(f"kind must be 'logo' or 'revenue', got {kind!r}")
-    grid = account_months(data, end=end, purpose=_PURPOSE)
-    values = grid.to_numpy()
-    paying = values > 0
-    has = paying.any(axis=1)
-    values, paying, ids = values[has], paying[has], grid.index.to_numpy()[has]
-    first = paying.argmax(axis=1)
-    keep = np.ones(ids.size, bool) if include_first_month else first > 0
-    values, paying, ids, first = values[keep], paying[keep], ids[keep], first[keep]
-    n_months = grid.shape[1]
-    horizon = n_months - 1 if max_months is None else min(int(max_months), n_months - 1)
-    ks = np.arange(horizon + 1)
-    cols = first[:, None] + ks[None, :]
-    observed = cols < n_months
-    safe = np.where(observed, cols, 0)
-    rows = np.arange(ids.size)[:, None]
-    mrr_k = np.where(observed, values[rows, safe], 0.0)
-    alive_k = observed & paying[rows, safe]
-    start_mrr = values[np.arange(ids.size), first]
-    months = grid.columns[first]
-    frame = pd.DataFrame({"account_id": ids, "cohort": pd.PeriodIndex(months, freq=PERIODS[cohort]).astype(str)})
     keys = group_keys(by, None)
+    dimensions = _check_and_dimensions(data, keys)
+    engine = engine_for(data, tables=["revenue", "accounts"])
+    return revenue_cohorts(engine, cohort, keys, kind=kind, max_months=max_months, end=end,
+                           include_first_month=include_first_month, dimensions=dimensions)
+
+
+def _check_and_dimensions(data: SalesData | Engine, keys: list[str]) -> pd.DataFrame | None:
+    """Raise :class:`MissingDataError` naming what the cohorts need and the data lack; the account dimensions
+    the engine cannot derive itself (``channel``, from the new customers' first wins) as a small frame."""
+    if isinstance(data, Engine):
+        if not data.has("revenue", ["account_id", "month", "mrr"]):
+            raise MissingDataError(f"{_PURPOSE} needs the revenue table (account_id, month, mrr), which "
+                                   f"{data.source or 'the engine'} does not have.")
+        for k in keys:
+            if k == "channel":
+                raise MissingDataError(f"{_PURPOSE} by channel needs the opportunities and leads in memory (a "
+                                       "SalesData, see salesops.kpi.new_customers); an Engine does not give them.")
+            if not data.has("accounts", ["account_id", k]):
+                raise MissingDataError(f"{_PURPOSE} by {k} needs the column accounts.{k}, which "
+                                       f"{data.source or 'the engine'} does not have.")
+        return None
+    revenue = require(data, "revenue", ["account_id", "month", "mrr"], purpose=_PURPOSE)
+    dimensions = None
     for k in keys:
-        frame[k] = account_dimension(data, frame["account_id"], k, _PURPOSE).to_numpy()
-    parts = []
-    for key, idx in frame.groupby([*keys, "cohort"], dropna=False, observed=True, sort=True).indices.items():
-        obs = observed[idx]
-        n_obs = obs.sum(axis=0)
-        ok = n_obs > 0
-        retained = alive_k[idx].sum(axis=0)
-        if kind == "logo":
-            with np.errstate(divide="ignore", invalid="ignore"):
-                rate = retained / n_obs
+        if k == "channel":
+            ids = pd.Series(pd.unique(revenue["account_id"]), dtype=object)
+            dimensions = pd.DataFrame({"account_id": ids,
+                                       "channel": account_dimension(data, ids, k, _PURPOSE).to_numpy()})
         else:
-            base = (start_mrr[idx, None] * obs).sum(axis=0)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                rate = mrr_k[idx].sum(axis=0) / base
-        part = pd.DataFrame({"months_since_start": ks[ok], "accounts": n_obs[ok].astype(np.int64),
-                             "retained": retained[ok].astype(np.int64), "retention": rate[ok]})
-        for name, value in zip([*keys, "cohort"], key if isinstance(key, tuple) else (key,)):
-            part.insert(len(part.columns) - 4, name, value)
-        parts.append(part)
-    columns = [*keys, "cohort", "months_since_start", "accounts", "retained", "retention"]
-    if not parts:
-        return pd.DataFrame(columns=columns)
-    return pd.concat(parts, ignore_index=True)[columns]
+            require(data, "accounts", [k], purpose=f"{_PURPOSE} by {k}")
+    return dimensions
