@@ -141,6 +141,10 @@ def fit_beta_prior(
         raise ValueError("successes exceed trials in some group; pass counts, not rates")
     keep = n > 0
     x, n = x[keep], n[keep]
+    # a fixed order of the groups: float sums (and so the optimiser's path) would otherwise depend on the
+    # order the rows arrive in, and the same counts from two engines could give priors 1e-5 apart
+    order = np.lexsort((x, n))
+    x, n = x[order], n[order]
     if x.size < 2:
         raise ValueError(f"need at least 2 groups with trials to fit a prior, got {x.size}")
     if x.sum() == 0 or x.sum() == n.sum():

@@ -123,3 +123,13 @@ def test_maven_win_rate_by_agent(maven_pipeline):
     between = (out.shrunk_rate - out.raw_rate) * (out.shrunk_rate - prior.mean) <= 1e-12
     assert between.all()
     assert out.shrunk_rate.between(out.raw_rate.min(), out.raw_rate.max()).all()
+
+
+def test_prior_does_not_depend_on_the_order_of_the_groups():
+    rng = np.random.default_rng(7)
+    n = rng.integers(5, 400, size=60).astype(float)
+    x = rng.binomial(n.astype(int), rng.beta(3, 9, size=60)).astype(float)
+    first = fit_beta_prior(x, n)
+    perm = rng.permutation(60)
+    again = fit_beta_prior(x[perm], n[perm])
+    assert (first.alpha, first.beta) == (again.alpha, again.beta)
