@@ -12,8 +12,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from salesops.engine import Engine
+from salesops.engine.history import deal_states, history_engine
 from salesops.funnel._common import (
     MissingDataError,
+    StageInfo,
     as_moment,
     days_between,
     opportunity_attributes,
@@ -61,21 +64,41 @@ def prepare_history(history: pd.DataFrame, stages: pd.DataFrame | None = None) -
     return h
 
 
-def _at(prepared: pd.DataFrame, moment: pd.Timestamp) -> pd.DataFrame:
-    # rows are sorted by opportunity and time, so the rows at or before the moment are a prefix of each
-    # opportunity's rows: its state is the prefix's last row, its creation the prefix's first
-    changed = to_dt(prepared["changed_at"], utc=True)
-    upto = changed.array.as_unit("ns").asi8 <= moment.as_unit("ns").value
-    opp = prepared["opportunity_id"].to_numpy()
-    new = np.r_[True, opp[1:] != opp[:-1]]
-    last = upto & (np.r_[new[1:], True] | ~np.r_[upto[1:], False])
-    out = prepared.loc[last].set_index("opportunity_id")
-    out["created_at"] = changed[upto & new].array
-    return out.rename(columns={"changed_at": "last_change_at"})
+def _at(history: pd.DataFrame | Engine, moment: pd.Timestamp, info: StageInfo, state: list[str]) -> pd.DataFrame:
+    """Each opportunity's state at ``moment`` from the engine (:func:`salesops.engine.history.deal_states`),
+    indexed by opportunity, in the columns of :func:`prepare_history` (``changed_at`` as ``last_change_at``)."""
+    engine = history if isinstance(history, Engine) else history_engine(history)
+    states = deal_states(engine, [moment]).set_index("opportunity_id")
+    out = states[["last_change_at", "stage", *state]].copy()
+    stage = out["stage"]
+    out["is_won"] = stage.isin(info.won).to_numpy()
+    out["is_closed"] = stage.isin(info.closed).to_numpy()
+    out["is_open"] = ~out["is_closed"]
+    out["created_at"] = states["created_at"]
+    return out
+
+
+def _history_ids(history: pd.DataFrame | Engine) -> Any:
+    """Every opportunity id with a history row (at any time)."""
+    if isinstance(history, Engine):
+        h = history.table("opportunity_history")
+        return history.execute(h.select("opportunity_id").distinct())["opportunity_id"].to_numpy()
+    return history["opportunity_id"].unique()
+
+
+class _SmallTables:
+    """The small tables of an Engine as pandas attributes (what :func:`opportunity_attributes` reads); the
+    history stays in the engine."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.as_of = engine.as_of
+        self.opportunity_history = engine if engine.has("opportunity_history") else None
+        for name in ("opportunities", "accounts", "reps", "stages"):
+            setattr(self, name, engine.to_pandas(name) if engine.has(name) else None)
 
 
 def snapshot(
-    history: pd.DataFrame,
+    history: pd.DataFrame | Engine,
     opportunities: pd.DataFrame | None,
     as_of: Any,
     stages: pd.DataFrame | None = None,
@@ -97,9 +120,11 @@ def snapshot(
 
     Parameters
     ----------
-    history : DataFrame
+    history : DataFrame or Engine
         ``opportunity_history`` (``opportunity_id, changed_at, stage`` and optionally ``amount, close_date,
-        forecast_category``), or its :func:`prepare_history` output with ``prepared=True``.
+        forecast_category``), or its :func:`prepare_history` output with ``prepared=True``, or an
+        :class:`~salesops.engine.Engine` holding it. The states are read by
+        :func:`salesops.engine.history.deal_states` either way.
     opportunities : DataFrame or None
         Static attributes by ``opportunity_id`` (the ``opportunities`` table, or a richer frame of
         attributes); None joins nothing.
@@ -116,8 +141,18 @@ def snapshot(
         left out; a CRM that logs no creation row makes them invisible to every point-in-time figure).
     """
     moment = as_moment(as_of)
-    h = history if prepared else prepare_history(history, stages)
-    snap = _at(h, moment)
+    if isinstance(history, Engine):
+        h = history.table("opportunity_history", ["opportunity_id", "changed_at", "stage"],
+                          purpose="rebuilding the pipeline at a moment")
+        seen = history.execute(h.select("stage").distinct())["stage"].dropna().unique()
+        columns = list(h.columns)
+    else:
+        if not prepared:
+            require_columns(history, "opportunity_history", ["opportunity_id", "changed_at", "stage"],
+                            "rebuilding the pipeline at a moment")
+        seen, columns = history["stage"].dropna().unique(), list(history.columns)
+    info = stage_info(stages, seen=seen)
+    snap = _at(history, moment, info, [c for c in _STATE_COLUMNS if c in columns])
     snap["age_days"] = days_between(pd.Series(moment, index=snap.index), snap["created_at"])
     snap["days_since_change"] = days_between(pd.Series(moment, index=snap.index), snap["last_change_at"])
     if "close_date" in snap.columns:
@@ -135,15 +170,16 @@ def snapshot(
         if "created_date" in attrs.columns:
             created = to_dt(attrs["created_date"])
             existed = attrs.index[(created <= moment.tz_localize(None)).to_numpy()]
-            without = int((~existed.isin(h["opportunity_id"].unique())).sum())
+            without = int((~existed.isin(_history_ids(history))).sum())
     snap.index.name = "opportunity_id"
     snap.attrs.update(as_of=moment, without_history=without)
     return snap
 
 
 def pipeline_at(data: Any, as_of: Any = None) -> pd.DataFrame:
-    """The state of every opportunity at ``as_of`` for a :class:`~salesops.io.SalesData`, with its
-    attributes (segment, team, ...): :func:`snapshot` of ``opportunity_history`` when the data has it.
+    """The state of every opportunity at ``as_of`` for a :class:`~salesops.io.SalesData` (or an
+    :class:`~salesops.engine.Engine`), with its attributes (segment, team, ...): :func:`snapshot` of
+    ``opportunity_history`` when the data has it.
 
     Without history, the ``opportunities`` table is the state at the export's own as-of moment only, so it
     serves an ``as_of`` at or after ``data.as_of`` (or None); ``last_change_at`` is then unknown.
@@ -153,6 +189,8 @@ def pipeline_at(data: Any, as_of: Any = None) -> pd.DataFrame:
     MissingDataError
         For an earlier ``as_of`` without ``opportunity_history``.
     """
+    if isinstance(data, Engine):
+        data = _SmallTables(data)
     attrs = opportunity_attributes(data)
     moment = as_moment(as_of) if as_of is not None else getattr(data, "as_of", None)
     history = getattr(data, "opportunity_history", None)

@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from salesops.engine.history import history_engine, stage_changes
 from salesops.funnel._common import (
     StageInfo,
     as_list,
@@ -53,12 +54,11 @@ _PREVENTS = "stage conversion and time in stage"
 
 
 def _stage_events(h: pd.DataFrame) -> pd.DataFrame:
-    """The rows of a prepared history where the stage changes (each opportunity's first row included)."""
-    opp = h["opportunity_id"].to_numpy()
-    stage = h["stage"].to_numpy()
-    first = np.r_[True, opp[1:] != opp[:-1]]
-    changed = first | np.r_[True, stage[1:] != stage[:-1]]
-    return h.loc[changed, ["opportunity_id", "changed_at", "stage"]].reset_index(drop=True)
+    """The rows of a prepared history where the stage changes (each opportunity's first row included), each
+    with the opportunity's next stage change (``next_stage``, ``next_changed_at``; missing for its last),
+    read by the engine (:func:`salesops.engine.history.stage_changes`); ties in ``changed_at`` keep the
+    frame's row order."""
+    return stage_changes(history_engine(h[["opportunity_id", "changed_at", "stage"]]))
 
 
 def _truncate(
@@ -122,10 +122,9 @@ def stage_spells(
     if moment is None:
         moment = h["changed_at"].max() if len(h) else pd.Timestamp.now(tz="UTC")
     ev = _stage_events(h)
-    opp = ev["opportunity_id"].to_numpy()
-    last = np.r_[opp[1:] != opp[:-1], True]
-    nxt_stage = ev["stage"].shift(-1).where(~last)
-    nxt_time = ev["changed_at"].shift(-1).where(~last)
+    last = ev["next_changed_at"].isna().to_numpy()
+    nxt_stage = ev["next_stage"]
+    nxt_time = ev["next_changed_at"]
     a_rank = info.open_rank(ev["stage"])
     b_rank = info.open_rank(nxt_stage)
     a_open = ~ev["stage"].isin(info.closed)
