@@ -301,13 +301,3 @@ def stage_changes(engine: Engine, as_of: Any = None) -> pd.DataFrame:
     out["changed_at"] = out["changed_at"].astype("datetime64[ns, UTC]")
     out["next_stage"] = out["next_stage"].astype(object).where(out["next_stage"].notna(), None)
     return out[["opportunity_id", "changed_at", "stage", "next_stage", "next_changed_at"]]
-
-
-def __getattr__(name: str) -> Any:
-    # pipeline_totals and recent_activity_counts live in salesops.engine.snapshots (they import this module);
-    # the old import path keeps working
-    if name in ("pipeline_totals", "recent_activity_counts"):
-        from salesops.engine import snapshots
-
-        return getattr(snapshots, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
