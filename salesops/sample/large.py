@@ -17,8 +17,10 @@ Usage::
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -159,6 +161,20 @@ def _readme(label: str, seed: int, counts: dict[str, int]) -> str:
     return "\n".join(lines + [""])
 
 
+def _write_chunked(
+    out: Path, name: str, row_counts: np.ndarray, seeds: np.random.SeedSequence, progress: bool,
+    make_chunk: Callable[[int, int, np.random.Generator], Any],
+) -> int:
+    """Write table ``name`` in chunks of items ``[a, b)`` (``row_counts`` rows per item), each built by
+    ``make_chunk(a, b, rng)`` with a generator of its own spawned from ``seeds``; returns the rows written."""
+    total = int(np.sum(row_counts))
+    chunks = row_chunks(row_counts)
+    with ParquetSink(out, name, total, progress) as sink:
+        for (a, b), ss in zip(chunks, seeds.spawn(len(chunks)), strict=True):
+            sink.write(make_chunk(a, b, np.random.default_rng(ss)))
+    return total
+
+
 def write_large(
     out_dir: str | Path, size: str | LargeCounts = "large", seed: int = 2025, progress: bool = True
 ) -> dict[str, int]:
@@ -206,28 +222,24 @@ def write_large(
 
     acc_rng = np.random.default_rng(s_acc.spawn(1)[0])
     accounts = make_accounts(acc_rng, counts.accounts, reps)
-    chunks = row_chunks(np.ones(counts.accounts, dtype="int64"))
-    with ParquetSink(out, "accounts", counts.accounts, progress) as sink:
-        for (a, b), ss in zip(chunks, s_acc.spawn(len(chunks)), strict=True):
-            sink.write(accounts_chunk(accounts, a, b, np.random.default_rng(ss)))
-    written["accounts"] = counts.accounts
+    written["accounts"] = _write_chunked(
+        out, "accounts", np.ones(counts.accounts, dtype="int64"), s_acc, progress,
+        lambda a, b, rng: accounts_chunk(accounts, a, b, rng),
+    )
 
     lead_per_day = lead_day_counts(counts.leads)
     lead_day_start = np.concatenate(([0], np.cumsum(lead_per_day)))
     opp_rng = np.random.default_rng(s_opp.spawn(1)[0])
     opps = make_opportunities(opp_rng, counts.opportunities, accounts, reps, lead_day_start)
     assign_history_rows(opp_rng, opps, counts.history)
-    chunks = row_chunks(np.ones(counts.opportunities, dtype="int64"))
-    with ParquetSink(out, "opportunities", counts.opportunities, progress) as sink:
-        for (a, b), ss in zip(chunks, s_opp.spawn(len(chunks)), strict=True):
-            sink.write(opportunities_chunk(opps, a, b, np.random.default_rng(ss)))
-    written["opportunities"] = counts.opportunities
-
-    chunks = row_chunks(opps.history_rows)
-    with ParquetSink(out, "opportunity_history", counts.history, progress) as sink:
-        for (a, b), ss in zip(chunks, s_hist.spawn(len(chunks)), strict=True):
-            sink.write(history_chunk(opps, a, b, np.random.default_rng(ss)))
-    written["opportunity_history"] = counts.history
+    written["opportunities"] = _write_chunked(
+        out, "opportunities", np.ones(counts.opportunities, dtype="int64"), s_opp, progress,
+        lambda a, b, rng: opportunities_chunk(opps, a, b, rng),
+    )
+    written["opportunity_history"] = _write_chunked(
+        out, "opportunity_history", opps.history_rows, s_hist, progress,
+        lambda a, b, rng: history_chunk(opps, a, b, rng),
+    )
 
     conv_opp = np.full(counts.leads, -1, dtype="int64")
     has_lead = np.flatnonzero(opps.lead >= 0)
