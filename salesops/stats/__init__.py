@@ -5,6 +5,9 @@ One job per module; pure functions and small scikit-learn-style estimators on nu
 ========================  ===================================================================================
 ``proportions``           Wilson and Bayesian (beta) intervals for rates; win rate by value with an interval
 ``shrinkage``             empirical-Bayes beta-binomial shrinkage of per-group rates (reps, sources)
+``stratified_shrinkage``  the same within strata (segments) sharing one concentration
+``comparisons``           two-proportion tests; Holm, Bonferroni or Benjamini-Hochberg adjusted p-values
+``logit``                 logistic regression with coefficient intervals
 ``survival``              Kaplan–Meier curves and medians with confidence intervals, log-rank test
 ``rfm``                   transaction log → frequency / recency / T / monetary value per customer
 ``clv``                   BG/NBD and Gamma-Gamma models, customer lifetime value
@@ -19,6 +22,7 @@ One job per module; pure functions and small scikit-learn-style estimators on nu
 """
 
 from salesops.stats.clv import BGNBD, GammaGamma, customer_lifetime_value
+from salesops.stats.comparisons import TwoProportionTest, adjust_pvalues, two_proportion_test
 from salesops.stats.did import (
     DidResult,
     ItsResult,
@@ -27,6 +31,7 @@ from salesops.stats.did import (
     interrupted_time_series,
     parallel_trends_test,
 )
+from salesops.stats.logit import logit_fit
 from salesops.stats.proportions import (
     Interval,
     RateInterval,
@@ -36,6 +41,7 @@ from salesops.stats.proportions import (
 )
 from salesops.stats.rfm import rfm_summary
 from salesops.stats.shrinkage import BetaPrior, fit_beta_prior, shrink_rates
+from salesops.stats.stratified_shrinkage import fit_shared_concentration, shrink_within_strata
 from salesops.stats.survival import (
     LogrankResult,
     MedianSurvival,
@@ -56,18 +62,24 @@ __all__ = [
     "MedianSurvival",
     "RateInterval",
     "TrendTest",
+    "TwoProportionTest",
+    "adjust_pvalues",
     "beta_interval",
     "customer_lifetime_value",
     "diff_in_diff",
     "fit_beta_prior",
+    "fit_shared_concentration",
     "interrupted_time_series",
     "kaplan_meier",
     "km_by_group",
     "km_median",
+    "logit_fit",
     "logrank_test",
     "parallel_trends_test",
     "rfm_summary",
     "shrink_rates",
+    "shrink_within_strata",
+    "two_proportion_test",
     "weighted_rate_interval",
     "wilson_interval",
 ]
