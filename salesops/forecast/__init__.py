@@ -13,6 +13,7 @@ from .activity import activity_forecast, pipeline_generation_forecast, quarterly
 from .backtest import actual_bookings, backtest, backtest_quarters, backtest_scores
 from .deals import quota_comparison, rollup, slippage, top_deals
 from .models import SeasonalQuarterly, StageAgeConversion, WinTimingModel
+from .next_quarter import next_quarter_forecast
 from .quarter import (
     BASELINES,
     METHODS,
@@ -31,6 +32,6 @@ __all__ = [
     "AS_OF_POINTS", "BASELINES", "METHODS", "MODELS", "InsufficientHistoryError", "MissingDataError",
     "QuarterForecast", "SeasonalQuarterly", "SnapshotBuilder", "StageAgeConversion", "WinTimingModel",
     "activity_forecast", "actual_bookings", "backtest", "backtest_quarters", "backtest_scores", "bookings_history",
-    "deal_features", "forecast_quarter", "history_quarters", "pipeline_generation_forecast",
+    "deal_features", "forecast_quarter", "history_quarters", "next_quarter_forecast", "pipeline_generation_forecast",
     "quarter_end", "quarter_start", "quarterly_series_forecast", "quota_comparison", "Readiness", "readiness", "rollup", "slippage", "snapshot", "top_deals", "training_frame",
 ]

@@ -31,7 +31,13 @@ COVERAGE_RULE = 3.0
 _FORECAST_MODULES = ("salesops.forecast", "salesops.forecast.quarter")
 _FUNNEL_MODULES = ("salesops.funnel", "salesops.funnel.bottlenecks")
 #: Forecast method asked for: stage probability x amount of the open deals, simulated for its interval (fast).
-FORECAST_METHOD = "weighted_pipeline"
+#: The next quarter's forecast the summary quotes: the Forecast page's model, through the same call
+#: (:func:`salesops.forecast.next_quarter_forecast`), so both pages show one number; the open-pipeline baseline
+#: when the data hold too little history for the model.
+FORECAST_METHOD = "gbm"
+FALLBACK_METHOD = "weighted_pipeline"
+#: How the narrative names a forecast method for a reader who does not know the models' names.
+METHOD_LABELS = {"gbm": "model", "stage_age": "stage-and-age model", "weighted_pipeline": "weighted-pipeline"}
 
 
 def format_value(value: float, unit: str | None, currency: str = "") -> str:
@@ -166,20 +172,29 @@ def _forecast_row(raw: Any) -> dict[str, Any]:
 def optional_insights(data: SalesData, quarter: str | Quarter) -> Insights:
     """Ask the forecast module for the next quarter's bookings and the funnel module for this quarter's bottlenecks.
 
-    Each is used only when importable: ``forecast_quarter(data, next_quarter, as_of=<last day of quarter>,
-    method="weighted_pipeline")`` from ``salesops.forecast`` (its ``.summary()`` gives ``forecast``, ``p10``,
-    ``p90``; a mapping with ``expected``/``lower``/``upper`` is accepted too), and ``find_bottlenecks(data,
+    Each is used only when importable: ``next_quarter_forecast(data, quarter, method="gbm",
+    fallback="weighted_pipeline")`` from ``salesops.forecast`` (the Forecast page's call, so both pages quote one
+    number), else ``forecast_quarter(data, next_quarter, as_of=<last day of quarter>, method="weighted_pipeline")``
+    (its ``.summary()`` gives ``forecast``, ``p10``, ``p90``; a mapping with ``expected``/``lower``/``upper`` is
+    accepted too), and ``find_bottlenecks(data,
     quarter)`` from ``salesops.funnel`` (rows with ``flagged`` true, or every row when there is no such column,
     need a ``stage`` column). When a module is missing or fails, ``notes`` says so and the summary goes on.
     """
     q = as_quarter(quarter)
     out = Insights()
+    review_fn, _ = _find(_FORECAST_MODULES, "next_quarter_forecast")
     fn, why = _find(_FORECAST_MODULES, "forecast_quarter")
-    if fn is None:
+    if review_fn is None and fn is None:
         out.notes.append(f"No forecast against quota: {why}.")
     else:
         try:
-            out.forecast = _forecast_row(fn(data, str(q.next()), as_of=q.end.isoformat(), method=FORECAST_METHOD))
+            if review_fn is not None:  # the Forecast page's own call: the review quotes one number
+                forecast, ready = review_fn(data, str(q), method=FORECAST_METHOD, fallback=FALLBACK_METHOD)
+                if forecast is None:
+                    raise ValueError(ready.message)
+            else:
+                forecast = fn(data, str(q.next()), as_of=q.end.isoformat(), method=FALLBACK_METHOD)
+            out.forecast = _forecast_row(forecast)
         except Exception as exc:  # noqa: BLE001 - an optional module must not break the summary
             out.notes.append(f"No forecast against quota: the forecast gave none ({type(exc).__name__}: {exc}).")
     fn, why = _find(_FUNNEL_MODULES, "find_bottlenecks")
@@ -304,7 +319,8 @@ def narrative(
     if insights.forecast is not None:
         f = insights.forecast
         method = str(f.get("method") or "")
-        text = f"The {method.replace('_', '-') + ' ' if method else ''}forecast for {q.next()} is " \
+        label = METHOD_LABELS.get(method, method.replace("_", "-"))
+        text = f"The {label + ' ' if label else ''}forecast for {q.next()} is " \
                f"{fmt(f['expected'], 'currency')}"
         if math.isfinite(f.get("lower", math.nan)) and math.isfinite(f.get("upper", math.nan)):
             text += f" (80% range {fmt(f['lower'], 'currency')} to {fmt(f['upper'], 'currency')})"

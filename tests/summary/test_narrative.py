@@ -175,3 +175,32 @@ def test_markdown_in_data_values_stays_text(tiny):
     m = biggest_movers(tiny, "2025Q4", against="previous").replace({"group": {"SMB": link}})
     html = markdown2html_mistune("\n\n".join(narrative(h, m, quarter="2025Q4")))
     assert "<a " not in html and "[click](javascript:alert(1))" in html
+
+
+def test_the_summary_quotes_the_forecast_pages_number(sample):
+    """The executive summary and the Forecast page make the same call, so the review shows one number for next
+    quarter: the model's (gbm), not the open-pipeline baseline."""
+    from salesops.forecast import next_quarter_forecast
+
+    ins = optional_insights(sample, "2025Q4")
+    page, ready = next_quarter_forecast(sample, "2025Q4", method="gbm")
+    assert ready.ok and page.method == "gbm"
+    row = page.summary().iloc[0]
+    assert ins.forecast == {"expected": row["forecast"], "lower": row["p10"], "upper": row["p90"], "method": "gbm"}
+    # the model counts pipeline not yet created, so it is above the weighted pipeline of open deals alone
+    assert row["not_yet_created"] > 0
+    h = headline_kpis(sample, "2025Q4")
+    m = biggest_movers(sample, "2025Q4", against="previous")
+    text = " ".join(narrative(h, m, quarter="2025Q4", insights=ins))
+    assert "The model forecast for 2026Q1 is" in text and "open deals only" not in text
+
+
+def test_too_little_history_falls_back_to_the_weighted_pipeline(sample):
+    from salesops.forecast import next_quarter_forecast
+
+    model, ready = next_quarter_forecast(sample, "2023Q2")
+    assert model is None and not ready.ok and "4 complete quarters" in ready.message
+    baseline, _ = next_quarter_forecast(sample, "2023Q2", fallback="weighted_pipeline")
+    assert baseline.method == "weighted_pipeline" and baseline.summary()["forecast"].iloc[0] > 0
+    with pytest.raises(ValueError, match="unknown forecast method 'magic'"):
+        next_quarter_forecast(sample, "2025Q4", method="magic")
