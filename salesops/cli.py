@@ -80,10 +80,10 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("--out", required=True, metavar="DIR", help="output folder")
     sample.add_argument("--seed", type=int, default=2025, help="random seed (default: 2025)")
     sample.add_argument("--size", default="sample",
-                        help="'sample' (default) or a number scaling it: the planted-truth CSV/Parquet sample; "
+                        help="'sample' (default) or a number scaling it: the sample CRM with its planted effects; "
                              "'large' (1M opportunities, 8M history rows, 50M activities, 5M leads), '1x', "
                              "'10x' or '100x' (the sample's row counts times 1, 10, 100): big synthetic Parquet "
-                             "without planted truths, for benchmarks")
+                             "without planted effects, for benchmarks")
 
     whatif = sub.add_parser("whatif", help="serve the comp-plan what-if app as a web page (Voila)",
                             description="Serve the what-if app (quota, rates, cap and SPIF levers over a comp "
