@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 import pandas as pd
 
@@ -16,6 +17,8 @@ __all__ = [
     "COMPLETE_SLACK_DAYS",
     "Quarter",
     "QuarterError",
+    "as_moment",
+    "day_end",
     "latest_complete_quarter",
     "parse_as_of",
     "parse_quarter",
@@ -145,4 +148,34 @@ def parse_as_of(text: str | None) -> pd.Timestamp | None:
         raise ValueError(f"as-of {text!r} is not a date (expected e.g. 2025-12-31)") from exc
     if ts is pd.NaT:
         raise ValueError(f"as-of {text!r} is not a date (expected e.g. 2025-12-31)")
+    return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+
+
+# --- moments ------------------------------------------------------------------------------------------------
+
+_DAY_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def day_end(day: date | pd.Timestamp) -> pd.Timestamp:
+    """The last microsecond of a calendar day, tz-aware UTC."""
+    d = pd.Timestamp(day)
+    d = d.tz_convert("UTC").tz_localize(None) if d.tzinfo is not None else d
+    return (d.normalize() + pd.Timedelta(days=1) - pd.Timedelta(microseconds=1)).tz_localize("UTC")
+
+
+def as_moment(value: Any) -> pd.Timestamp:
+    """A moment as a tz-aware UTC Timestamp.
+
+    A date alone (``"2025-06-30"`` or a :class:`datetime.date`) means the end of that day, as in
+    :func:`salesops.load`; a naive timestamp is read as UTC.
+    """
+    if value is None or (isinstance(value, str) and not value.strip()):
+        raise ValueError("a moment (as-of) is needed, e.g. '2025-12-31'")
+    if isinstance(value, str) and _DAY_RE.match(value.strip()):
+        return day_end(pd.Timestamp(value.strip()))
+    if isinstance(value, date) and not isinstance(value, pd.Timestamp) and not hasattr(value, "hour"):
+        return day_end(pd.Timestamp(value))
+    ts = pd.Timestamp(value)
+    if ts is pd.NaT:
+        raise ValueError(f"{value!r} is not a moment")
     return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")

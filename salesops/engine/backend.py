@@ -23,6 +23,7 @@ from typing import Any
 
 import pandas as pd
 
+from salesops.periods import as_moment
 from salesops.schema.tables import TABLES
 
 __all__ = ["Engine", "EngineError", "connect", "engine_for", "naive_utc"]
@@ -159,7 +160,7 @@ class Engine:
         if not out:
             raise EngineError(f"{folder}: no canonical table found (expected e.g. activities.parquet or opportunities.csv)")
         engine = cls(con, out, source=str(folder))
-        engine.as_of = _as_moment(as_of) if as_of is not None else engine.latest_event()
+        engine.as_of = as_moment(as_of) if as_of is not None else engine.latest_event()
         return engine
 
     @classmethod
@@ -174,7 +175,7 @@ class Engine:
             raise EngineError(f"the connection has no table(s) {missing}; it has {sorted(available)}")
         out = {name: _canonical_types(con.table(table)) for name, table in mapping.items()}
         engine = cls(con, out, source=f"ibis:{getattr(con, 'name', type(con).__name__)}")
-        engine.as_of = _as_moment(as_of) if as_of is not None else engine.latest_event()
+        engine.as_of = as_moment(as_of) if as_of is not None else engine.latest_event()
         return engine
 
     # --- use -----------------------------------------------------------------------------------------------
@@ -240,7 +241,7 @@ class Engine:
                 ts = pd.Timestamp(value)
                 if col == "_closed_close" or spec.column(col).kind == "date":
                     ts = ts.normalize() + pd.Timedelta(days=1) - pd.Timedelta(microseconds=1)
-                ts = _as_moment(ts)
+                ts = as_moment(ts)
                 latest = ts if latest is None or ts > latest else latest
         return latest
 
@@ -254,11 +255,6 @@ _EVENT_COLUMNS = {
     "activities": ("occurred_at",),
     "leads": ("created_at",),
 }
-
-
-def _as_moment(value: Any) -> pd.Timestamp:
-    ts = pd.Timestamp(value)
-    return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
 
 
 def _table_file(folder: Path, name: str) -> Path | None:

@@ -18,14 +18,13 @@ recent activity counts) are in :mod:`salesops.engine.snapshots`.
 from __future__ import annotations
 
 import itertools
-import re
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime
 from typing import Any
 
 import pandas as pd
 
 from salesops.engine.backend import ROW_ORDER, Engine, naive_utc
+from salesops.periods import as_moment
 
 __all__ = [
     "CACHED_ROWS", "STATE_COLUMNS", "cache_history_rows", "deal_states", "history_engine", "history_rows",
@@ -40,7 +39,6 @@ STATE_COLUMNS = (
 _VALUES = ("amount", "close_date", "forecast_category")
 _VALUE_TYPES = {"amount": "float64", "close_date": "date", "forecast_category": "string"}
 _moment_ids = itertools.count()
-_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 def to_moments(moments: Any) -> list[pd.Timestamp]:
@@ -54,28 +52,12 @@ def to_moments(moments: Any) -> list[pd.Timestamp]:
         moments = [moments]
     out: list[pd.Timestamp] = []
     for m in moments:
-        t = _as_moment(m)
+        t = as_moment(m).as_unit("ns")
         if t not in out:
             out.append(t)
     if not out:
         raise ValueError("at least one moment (as-of) is needed, e.g. '2025-12-31'")
     return out
-
-
-def _as_moment(value: Any) -> pd.Timestamp:
-    """A moment as tz-aware UTC (ns); a date alone means the end of that day; a naive timestamp is UTC."""
-    if value is None or (isinstance(value, str) and not value.strip()):
-        raise ValueError("a moment (as-of) is needed, e.g. '2025-12-31'")
-    text = value.strip() if isinstance(value, str) else None
-    is_day = (text is not None and _DATE_RE.match(text) is not None) or (
-        isinstance(value, date) and not isinstance(value, datetime))
-    ts = pd.Timestamp(text if text is not None else value)
-    if ts is pd.NaT:
-        raise ValueError(f"{value!r} is not a moment")
-    if is_day:
-        ts = ts.normalize() + pd.Timedelta(days=1) - pd.Timedelta(microseconds=1)
-    ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
-    return ts.as_unit("ns")
 
 
 def history_engine(history: pd.DataFrame) -> Engine:

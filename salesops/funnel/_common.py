@@ -14,13 +14,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from salesops.periods import Quarter, parse_quarter
+from salesops.periods import Quarter, as_moment, day_end, parse_quarter
 
 __all__ = [
     "MissingDataError",
     "PERIODS",
     "StageInfo",
     "as_moment",
+    "data_moment",
     "as_quarter",
     "as_start",
     "day_end",
@@ -70,29 +71,13 @@ def require_columns(frame: pd.DataFrame, table: str, columns: Iterable[str], pre
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
-def day_end(day: date | pd.Timestamp) -> pd.Timestamp:
-    """The last microsecond of a calendar day, tz-aware UTC."""
-    d = pd.Timestamp(day)
-    d = d.tz_convert("UTC").tz_localize(None) if d.tzinfo is not None else d
-    return (d.normalize() + pd.Timedelta(days=1) - pd.Timedelta(microseconds=1)).tz_localize("UTC")
-
-
-def as_moment(value: Any) -> pd.Timestamp:
-    """A moment as a tz-aware UTC Timestamp.
-
-    A date alone (``"2025-06-30"`` or a :class:`datetime.date`) means the end of that day, as in
-    :func:`salesops.load`; a naive timestamp is read as UTC.
-    """
-    if value is None or (isinstance(value, str) and not value.strip()):
-        raise ValueError("a moment (as-of) is needed, e.g. '2025-12-31'")
-    if isinstance(value, str) and _DATE_RE.match(value.strip()):
-        return day_end(pd.Timestamp(value.strip()))
-    if isinstance(value, date) and not isinstance(value, pd.Timestamp) and not hasattr(value, "hour"):
-        return day_end(pd.Timestamp(value))
-    ts = pd.Timestamp(value)
-    if ts is pd.NaT:
-        raise ValueError(f"{value!r} is not a moment")
-    return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+def data_moment(data: Any, as_of: Any) -> pd.Timestamp:
+    """``as_of`` as a moment (:func:`as_moment`), else the data's own as-of moment."""
+    if as_of is not None:
+        return as_moment(as_of)
+    if getattr(data, "as_of", None) is None:
+        raise ValueError("give as_of: the data carries no as-of moment")
+    return data.as_of
 
 
 def as_start(value: Any) -> pd.Timestamp:

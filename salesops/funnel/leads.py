@@ -25,7 +25,7 @@ from salesops.funnel._common import (
     PERIODS,
     MissingDataError,
     as_list,
-    as_moment,
+    data_moment,
     days_between,
     period_labels,
     require_columns,
@@ -80,14 +80,6 @@ _VALUE_COLUMNS = frozenset(
 )
 
 
-def _moment(data: Any, as_of: Any) -> pd.Timestamp:
-    if as_of is not None:
-        return as_moment(as_of)
-    if getattr(data, "as_of", None) is None:
-        raise ValueError("give as_of: the data carries no as-of moment")
-    return data.as_of
-
-
 def lead_moments(data: Any, as_of: Any = None, by: list[str] | None = None) -> pd.DataFrame:
     """When each lead reached each stage, as known at ``as_of`` (NaT: not reached by then).
 
@@ -104,7 +96,7 @@ def lead_moments(data: Any, as_of: Any = None, by: list[str] | None = None) -> p
     """
     leads = require_table(data, "leads", _PREVENTS)
     require_columns(leads, "leads", ["lead_id", "created_at"], _PREVENTS)
-    moment = _moment(data, as_of)
+    moment = data_moment(data, as_of)
     out = pd.DataFrame(index=pd.Index(leads["lead_id"].to_numpy(), name="lead_id"))
     out["lead"] = utc(leads["created_at"]).to_numpy()
     for stage, col in (("mql", "mql_at"), ("sql", "sql_at")):
@@ -197,7 +189,7 @@ def lead_funnel(
     """
     keys = as_list(by)
     _check_lead_data(data, keys)
-    moment = _moment(data, as_of)
+    moment = data_moment(data, as_of)
     if period is not None and period not in PERIODS:
         raise ValueError(f"period must be one of {', '.join(PERIODS)}; got {period!r}")
     engine = engine_for(data, tables=["leads", "opportunities", "accounts"])
@@ -380,7 +372,7 @@ def speed_to_lead(
         ``[by...,] leads, touched, median_hours, lower, upper, within_1h, within_24h``.
     """
     keys = as_list(by)
-    moment = _moment(data, as_of)
+    moment = data_moment(data, as_of)
     sp = _speed_hours(data, moment)
     leads = data.leads.loc[sp.index]
     for k in keys:
@@ -436,7 +428,7 @@ def speed_to_lead_bands(
     DataFrame
         ``band, mqls, converted, rate, lower, upper``.
     """
-    moment = _moment(data, as_of)
+    moment = data_moment(data, as_of)
     w = DEFAULT_WINDOWS["mql_to_sql"] if window is None else window
     f = _mql_sql(data, moment, w)
     bands = SPEED_BANDS if bands is None else bands
@@ -490,7 +482,7 @@ def speed_to_lead_effect(
         One row: ``coef, lower, upper, p_value, odds_ratio, mqls, adjusted_for, note``; the full fit (every
         term's ``coef, se, z, p_value, lower, upper``) is in ``.attrs["fit"]`` as a dict by term.
     """
-    moment = _moment(data, as_of)
+    moment = data_moment(data, as_of)
     w = DEFAULT_WINDOWS["mql_to_sql"] if window is None else window
     f = _mql_sql(data, moment, w)
     leads = data.leads.set_index("lead_id").loc[f.index]

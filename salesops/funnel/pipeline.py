@@ -16,6 +16,7 @@ from salesops.funnel._common import (
     as_list,
     as_moment,
     as_quarter,
+    data_moment,
     opportunity_attributes,
     quarter_moments,
     require_columns,
@@ -30,14 +31,6 @@ from salesops.stats import wilson_interval
 __all__ = ["coverage", "pipeline_age", "pipeline_size", "sales_velocity", "stale_deals"]
 
 _STATE = {"stage", "amount", "close_date", "forecast_category"}
-
-
-def _moment(data: Any, as_of: Any) -> pd.Timestamp:
-    if as_of is not None:
-        return as_moment(as_of)
-    if getattr(data, "as_of", None) is None:
-        raise ValueError("give as_of: the data carries no as-of moment")
-    return data.as_of
 
 
 def _check_by(snap: pd.DataFrame, data: Any, keys: list[str], prevents: str) -> None:
@@ -95,7 +88,7 @@ def pipeline_size(data: Any, by: str | list[str] | None = "stage", as_of: Any = 
         ``[by...,] deals, amount, weighted_amount, share`` (stages in sales order).
     """
     keys = as_list(by)
-    snap = pipeline_at(data, _moment(data, as_of))
+    snap = pipeline_at(data, data_moment(data, as_of))
     _check_by(snap, data, keys, f"the pipeline by {', '.join(keys)}")
     open_ = snap[snap["is_open"]].copy()
     info = stage_info(getattr(data, "stages", None), seen=snap["stage"].unique())
@@ -282,7 +275,7 @@ def sales_velocity(
         avg_cycle_days, velocity_per_day, velocity_lower, velocity_upper``.
     """
     keys = as_list(by)
-    moment = _moment(data, as_of)
+    moment = data_moment(data, as_of)
     snap = pipeline_at(data, moment)
     _check_by(snap, data, keys, f"sales velocity by {', '.join(keys)}")
     close = to_dt(snap["close_date"])
@@ -359,7 +352,7 @@ def pipeline_age(data: Any, by: str | list[str] | None = "stage", as_of: Any = N
         One row per group (stages in sales order).
     """
     keys = as_list(by)
-    snap = pipeline_at(data, _moment(data, as_of))
+    snap = pipeline_at(data, data_moment(data, as_of))
     _check_by(snap, data, keys, f"the pipeline age by {', '.join(keys)}")
     open_ = snap[snap["is_open"]]
     age = open_["age_days"]
@@ -416,7 +409,7 @@ def stale_deals(data: Any, as_of: Any = None, stale_days: float = 30.0) -> pd.Da
         ``.attrs``: ``open_deals``, ``open_amount``, ``stale_amount`` and ``basis`` (what "idle" was read
         from).
     """
-    moment = _moment(data, as_of)
+    moment = data_moment(data, as_of)
     snap = pipeline_at(data, moment)
     open_ = snap[snap["is_open"]].copy()
     last = open_["last_change_at"]

@@ -102,6 +102,17 @@ def _moments(x: np.ndarray, n: np.ndarray) -> tuple[float, float, str]:
     return mu, 1.0 / rho - 1.0, ""
 
 
+def _counts(successes: Any, trials: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Per-group successes and trials as flat float arrays, checked: same length, none negative, x <= n."""
+    x = np.ravel(as_float_array(successes, "successes", nonnegative=True))
+    n = np.ravel(as_float_array(trials, "trials", nonnegative=True))
+    if x.shape != n.shape:
+        raise ValueError(f"successes and trials differ in length ({x.size} and {n.size})")
+    if np.any(x > n):
+        raise ValueError("successes exceed trials in some group; pass counts, not rates")
+    return x, n
+
+
 def fit_beta_prior(
     successes: Any, trials: Any, method: Literal["mle", "moments"] = "mle"
 ) -> BetaPrior:
@@ -133,12 +144,7 @@ def fit_beta_prior(
     -------
     BetaPrior
     """
-    x = np.ravel(as_float_array(successes, "successes", nonnegative=True))
-    n = np.ravel(as_float_array(trials, "trials", nonnegative=True))
-    if x.shape != n.shape:
-        raise ValueError(f"successes and trials differ in length ({x.size} and {n.size})")
-    if np.any(x > n):
-        raise ValueError("successes exceed trials in some group; pass counts, not rates")
+    x, n = _counts(successes, trials)
     keep = n > 0
     x, n = x[keep], n[keep]
     # a fixed order of the groups: float sums (and so the optimiser's path) would otherwise depend on the
@@ -209,12 +215,7 @@ def shrink_rates(
         Columns ``successes, trials, raw_rate`` (NaN with no trials), ``shrunk_rate``, ``lower``, ``upper`` and
         ``weight_on_prior`` (:math:`w_j`). The prior is in ``.attrs["prior"]``.
     """
-    x = np.ravel(as_float_array(successes, "successes", nonnegative=True))
-    n = np.ravel(as_float_array(trials, "trials", nonnegative=True))
-    if x.shape != n.shape:
-        raise ValueError(f"successes and trials differ in length ({x.size} and {n.size})")
-    if np.any(x > n):
-        raise ValueError("successes exceed trials in some group; pass counts, not rates")
+    x, n = _counts(successes, trials)
     if prior is None:
         prior = fit_beta_prior(x, n)
     elif not isinstance(prior, BetaPrior):
