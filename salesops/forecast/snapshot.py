@@ -29,7 +29,7 @@ from salesops.engine import Engine, engine_for
 from salesops.engine.history import cache_history_rows, deal_states
 from salesops.engine.snapshots import recent_activity_counts
 from salesops.io.data import SalesData
-from salesops.periods import Quarter, parse_quarter
+from salesops.periods import Quarter, quarter_of
 
 from ._common import MissingDataError, as_utc, quarter_end, quarter_start, require
 
@@ -165,7 +165,7 @@ class SnapshotBuilder:
         return self
 
     def _quarters(self) -> list[Quarter]:
-        q, end = quarter_of(self.first_moment()), quarter_of(self.last_moment())
+        q, end = quarter_of(as_utc(self.first_moment())), quarter_of(as_utc(self.last_moment()))
         out = []
         while q <= end:
             out.append(q)
@@ -228,12 +228,6 @@ class SnapshotBuilder:
         else:
             snap["recent_activities"] = np.nan
         return snap
-
-
-def quarter_of(t: pd.Timestamp) -> Quarter:
-    """The calendar quarter holding moment ``t`` (UTC)."""
-    t = as_utc(t)
-    return parse_quarter(f"{t.year}Q{(t.month - 1) // 3 + 1}")
 
 
 class _HistoryInEngine:
