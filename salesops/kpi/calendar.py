@@ -1,4 +1,7 @@
-"""Working days: Monday to Friday minus a holiday calendar (US federal holidays by default, overridable).
+"""Working days: weekdays minus a holiday calendar (US federal holidays by default, overridable).
+
+The calendars themselves live in :mod:`salesops.calendars` (country and subdivision holidays from the
+``holidays`` package, plus company closures); this module counts working days inside spans.
 
 >>> from salesops.kpi.calendar import working_days
 >>> len(working_days("2025-12-22", "2025-12-31"))  # 25 December is a holiday
@@ -12,13 +15,16 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from pandas.tseries.holiday import AbstractHolidayCalendar, USFederalHolidayCalendar
+from pandas.tseries.holiday import AbstractHolidayCalendar
+
+from salesops.calendars import US_FEDERAL, WorkCalendar
 
 __all__ = ["Holidays", "count_working_days", "holiday_dates", "working_days"]
 
-#: A holiday calendar: None (US federal holidays, as observed), a pandas ``AbstractHolidayCalendar``, or an
-#: iterable of dates (an empty list means weekends only).
-Holidays = AbstractHolidayCalendar | Iterable[Any] | None
+#: A holiday calendar: None (US federal holidays, as observed), a :class:`salesops.calendars.WorkCalendar`
+#: (any country, subdivision and company closures), a pandas ``AbstractHolidayCalendar``, or an iterable of
+#: dates (an empty list means weekends only).
+Holidays = WorkCalendar | AbstractHolidayCalendar | Iterable[Any] | None
 
 
 def holiday_dates(start: Any, end: Any, holidays: Holidays = None) -> pd.DatetimeIndex:
@@ -28,15 +34,15 @@ def holiday_dates(start: Any, end: Any, holidays: Holidays = None) -> pd.Datetim
     ----------
     start, end : date-like
         The span.
-    holidays : None, AbstractHolidayCalendar or iterable of dates
-        ``None``: :class:`pandas.tseries.holiday.USFederalHolidayCalendar` (observed dates, so a holiday on a
+    holidays : None, WorkCalendar, AbstractHolidayCalendar or iterable of dates
+        ``None``: :data:`salesops.calendars.US_FEDERAL` (US federal holidays as observed, so a holiday on a
         Saturday is taken on the Friday before). A calendar object: its ``holidays(start, end)``. An
         iterable: those dates (a company's own list; ``[]`` for none).
     """
     lo, hi = pd.Timestamp(start).normalize(), pd.Timestamp(end).normalize()
     if holidays is None:
-        holidays = USFederalHolidayCalendar()
-    if isinstance(holidays, AbstractHolidayCalendar):
+        holidays = US_FEDERAL
+    if isinstance(holidays, WorkCalendar | AbstractHolidayCalendar):
         days = holidays.holidays(lo, hi)
     else:
         days = pd.DatetimeIndex(pd.to_datetime(list(holidays))).normalize()
@@ -46,7 +52,8 @@ def holiday_dates(start: Any, end: Any, holidays: Holidays = None) -> pd.Datetim
 
 
 def working_days(start: Any, end: Any, holidays: Holidays = None) -> pd.DatetimeIndex:
-    """Working days from ``start`` to ``end`` inclusive: Monday to Friday, not a holiday.
+    """Working days from ``start`` to ``end`` inclusive: not a weekend day (the ``WorkCalendar``'s weekend,
+    else Saturday and Sunday), not a holiday.
 
     Parameters
     ----------
@@ -62,6 +69,8 @@ def working_days(start: Any, end: Any, holidays: Holidays = None) -> pd.Datetime
     lo, hi = pd.Timestamp(start).normalize(), pd.Timestamp(end).normalize()
     if hi < lo:
         return pd.DatetimeIndex([])
+    if holidays is None or isinstance(holidays, WorkCalendar):
+        return (US_FEDERAL if holidays is None else holidays).working_days(lo, hi)
     days = pd.date_range(lo, hi, freq="D")
     return days[(days.dayofweek < 5) & ~days.isin(holiday_dates(lo, hi, holidays))]
 

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,6 +40,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from salesops.calendars import CalendarError, WorkCalendar, work_calendar
 from salesops.leads._common import MissingDataError
 from salesops.territory.buckets import RuleError, assign_buckets, check_condition, condition_mask
 
@@ -88,8 +90,9 @@ class Calendar:
         Working hours; an ``end`` at or before ``start`` runs past midnight.
     holidays : tuple of datetime.date
         Days off for everyone on the calendar.
-    us_federal_holidays : bool
-        Also take US federal holidays off.
+    public_holidays : tuple of WorkCalendar
+        Also take these calendars' holidays off (a country's public holidays, by subdivision, from
+        :mod:`salesops.calendars`; written ``us_federal``, ``TH`` or ``US-CA`` in the rules).
     always : bool
         Around the clock, every day (no hours, no holidays).
     """
@@ -100,7 +103,7 @@ class Calendar:
     start: dt.time = dt.time(9, 0)
     end: dt.time = dt.time(17, 0)
     holidays: tuple[dt.date, ...] = ()
-    us_federal_holidays: bool = False
+    public_holidays: tuple[WorkCalendar, ...] = ()
     always: bool = False
 
 
@@ -232,6 +235,10 @@ def _positive_int(value: Any, where: str) -> int | None:
     return int(value)
 
 
+#: A country's public holidays in a calendar's ``holidays`` list: ``TH``, ``US`` or ``US-CA`` (with a subdivision).
+_COUNTRY_RE = re.compile(r"([A-Za-z]{2})(?:-([A-Za-z0-9]{1,3}))?")
+
+
 def _parse_calendar(name: str, raw: Any) -> Calendar:
     where = f"calendar {name!r}"
     if not isinstance(raw, Mapping):
@@ -260,14 +267,20 @@ def _parse_calendar(name: str, raw: Any) -> Calendar:
     if start == end:
         raise _err(f"{where}: hours start and end at the same time; use always: true for round the clock")
     holidays_raw = raw.get("holidays", [])
-    us_fed = False
+    public: list[WorkCalendar] = []
     dates = []
     for h in holidays_raw if isinstance(holidays_raw, list) else [holidays_raw]:
+        country = _COUNTRY_RE.fullmatch(h.strip()) if isinstance(h, str) else None
         if isinstance(h, str) and h.strip().lower() == "us_federal":
-            us_fed = True
+            public.append(work_calendar("US"))
+        elif country is not None:
+            try:
+                public.append(work_calendar(country.group(1), country.group(2)))
+            except CalendarError as exc:
+                raise _err(f"{where}, holidays: {exc}") from None
         else:
             dates.append(_date(h, f"{where}, holidays"))
-    return Calendar(name, tz, tuple(sorted(set(days))), start, end, tuple(sorted(dates)), us_fed)
+    return Calendar(name, tz, tuple(sorted(set(days))), start, end, tuple(sorted(dates)), tuple(public))
 
 
 def _parse_member(raw: Any, where: str) -> Member:
@@ -470,10 +483,8 @@ def _calendar_intervals(cal: Calendar | None, t0: int, t1: int) -> tuple[np.ndar
     days = pd.date_range(first, last, freq="D")
     keep = np.isin(days.dayofweek, cal.days)
     off = set(cal.holidays)
-    if cal.us_federal_holidays:
-        from pandas.tseries.holiday import USFederalHolidayCalendar
-
-        off |= {d.date() for d in USFederalHolidayCalendar().holidays(first, last)}
+    for public in cal.public_holidays:
+        off |= {d.date() for d in public.holidays(first, last)}
     if off:
         keep &= ~np.isin(days.date, list(off))
     days = days[keep]

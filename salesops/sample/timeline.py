@@ -2,7 +2,7 @@
 
 Inside the generator every moment is a float number of days since ``PERIOD_START`` (2023-01-01 00:00 UTC);
 moment ``t`` lies on calendar day ``floor(t)``. Working days are Monday to Friday minus US federal holidays
-(``pandas.tseries.holiday.USFederalHolidayCalendar``); working hours are 13:00 to 23:00 UTC, so a working
+(:data:`SAMPLE_CALENDAR`, the kit's :data:`salesops.calendars.US_FEDERAL`); working hours are 13:00 to 23:00 UTC, so a working
 moment never changes its date between UTC and US time zones.
 """
 
@@ -12,7 +12,8 @@ from functools import lru_cache
 
 import numpy as np
 import pandas as pd
-from pandas.tseries.holiday import USFederalHolidayCalendar
+
+from salesops.calendars import US_FEDERAL, WorkCalendar
 
 PERIOD_START = pd.Timestamp("2023-01-01")
 PERIOD_END = pd.Timestamp("2025-12-31")
@@ -23,6 +24,9 @@ N_MONTHS = 36
 N_QUARTERS = 12
 WORK_START_H = 13.0
 WORK_END_H = 23.0
+
+#: The sample's working-day calendar (US federal holidays, as observed).
+SAMPLE_CALENDAR: WorkCalendar = US_FEDERAL
 
 _CAL_START = pd.Timestamp("2015-01-01")
 _CAL_END = pd.Timestamp("2028-12-31")
@@ -39,11 +43,10 @@ class Calendar:
 
     def __init__(self) -> None:
         dates = pd.date_range(_CAL_START, _CAL_END, freq="D")
-        holidays = USFederalHolidayCalendar().holidays(_CAL_START, _CAL_END)
         self.offset = int((PERIOD_START - _CAL_START).days)
         self.first_day = -self.offset
         self.last_day = len(dates) - 1 - self.offset
-        self.working = np.asarray((dates.dayofweek < 5) & ~dates.isin(holidays))
+        self.working = SAMPLE_CALENDAR.is_working(dates)
         idx = np.arange(len(dates))
         nxt = np.where(self.working, idx, len(dates) - 1)
         self._next = np.minimum.accumulate(nxt[::-1])[::-1]

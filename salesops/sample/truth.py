@@ -11,12 +11,11 @@ import math
 
 import numpy as np
 import pandas as pd
-from pandas.tseries.holiday import USFederalHolidayCalendar
 from scipy.optimize import minimize_scalar
 from sklearn.metrics import roc_auc_score
 
 from . import params as P
-from .timeline import AS_OF, PERIOD_END, PERIOD_START
+from .timeline import AS_OF, PERIOD_END, PERIOD_START, SAMPLE_CALENDAR
 
 Tables = dict[str, pd.DataFrame]
 
@@ -154,9 +153,7 @@ def churn(t: Tables, logo: bool = False) -> dict:
 
 def working_days_employed(reps: pd.DataFrame) -> pd.Series:
     """Working days (Mon-Fri, not a US federal holiday) each rep was employed in the period."""
-    days = pd.date_range(PERIOD_START, PERIOD_END, freq="D")
-    hol = USFederalHolidayCalendar().holidays(PERIOD_START, PERIOD_END)
-    work = days[(days.dayofweek < 5) & ~days.isin(hol)].to_numpy()
+    work = SAMPLE_CALENDAR.working_days(PERIOD_START, PERIOD_END).to_numpy()
     hire = reps["hire_date"].fillna(PERIOD_START).to_numpy()
     end = reps["end_date"].fillna(PERIOD_END).to_numpy()
     counts = np.searchsorted(work, end, side="right") - np.searchsorted(work, hire, side="left")

@@ -14,7 +14,7 @@ The KPIs, for quarter :math:`q` running from ``q.start`` to ``q.end`` (inclusive
 * ``next_quarter_coverage`` — next_quarter_pipeline / the bookings quota of the next quarter (when that quota
   is not set yet, the quarter's own quota stands in and the row's ``note`` says so).
 * ``activities_per_rep_day`` — activities of AEs in :math:`q` / AE working days in :math:`q` (Monday to Friday
-  except US federal holidays, inside each AE's employment).
+  except US federal holidays, from :data:`salesops.calendars.US_FEDERAL`, inside each AE's employment).
 
 Targets: bookings against the quarter's bookings quota (``quotas`` with ``measure == "bookings"`` whose
 period lies inside the quarter).
@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from salesops.calendars import US_FEDERAL, WorkCalendar
 from salesops.io.data import SalesData
 from salesops.periods import Quarter, parse_quarter
 from salesops.stats.proportions import wilson_interval
@@ -188,11 +189,8 @@ def _amount_at_creation(data: SalesData, opps: pd.DataFrame) -> pd.Series:
     return opps["opportunity_id"].map(first).fillna(opps["amount"])
 
 
-def _working_days(start: pd.Timestamp, end: pd.Timestamp) -> pd.DatetimeIndex:
-    from pandas.tseries.holiday import USFederalHolidayCalendar
-
-    holidays = USFederalHolidayCalendar().holidays(start, end)
-    return pd.bdate_range(start, end, freq="C", holidays=holidays)
+def _working_days(start: pd.Timestamp, end: pd.Timestamp, calendar: WorkCalendar = US_FEDERAL) -> pd.DatetimeIndex:
+    return calendar.working_days(start, end)
 
 
 def _activity_rate(data: SalesData, q: Quarter, by: str | None) -> pd.DataFrame:

@@ -213,3 +213,16 @@ def test_the_template_routes_every_sample_lead(sample):
     # only reps employed at a lead's time receive it
     hired = out["owner_rep_id"].map(sample.reps.set_index("rep_id")["hire_date"])
     assert (out["routed_at"].dt.tz_localize(None) >= hired).all()
+
+
+def test_calendar_takes_a_countrys_public_holidays():
+    # Bangkok office: Songkran 2025 is 13-15 April (the 13th a Sunday), so 14, 15 and 16 (in lieu) are off
+    cal = {"bkk": {"timezone": "Asia/Bangkok", "hours": ["09:00", "17:00"], "holidays": ["TH", "2025-04-17"]}}
+    rules = {"calendars": cal, "pools": {"p": {"members": ["R1"], "calendar": "bkk"}},
+             "rules": [{"name": "all", "pool": "p"}]}
+    out = route(leads_at(["2025-04-11 12:00"]), reps(1), rules)  # Friday 19:00 in Bangkok: after hours
+    # waits over the weekend, Songkran, its substitution day and the company closure: Friday 18th 09:00
+    assert out.loc[0, "routed_at"] == pd.Timestamp("2025-04-18 02:00", tz="UTC")
+    with pytest.raises(RoutingRuleError, match="calendar 'bkk', holidays: unknown country 'QQ'"):
+        load_rules({"calendars": {"bkk": {"holidays": ["QQ"]}}, "rules": [{"name": "all", "type": "owner",
+                                                                             "owner": "R1"}]})
