@@ -16,6 +16,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from salesops.io.era import to_common_era
 from salesops.schema.tables import Kind
 
 NULL_TOKENS = frozenset({"", "null", "none", "nan", "nat", "n/a", "#n/a", "na"})
@@ -60,11 +61,15 @@ class ColumnFormat:
         ``","`` when numbers use a decimal comma (``1.200,50``); default: guessed per value.
     timezone : str
         Time zone of naive timestamps (default UTC).
+    era : str
+        ``"common"`` (default) or ``"buddhist"``: years of text dates are Buddhist-era years
+        (:mod:`salesops.io.era`).
     """
 
     date_format: str | None = None
     decimal: str | None = None
     timezone: str = "UTC"
+    era: str = "common"
 
 
 def _is_all_text(values: pd.Series) -> bool:
@@ -279,6 +284,8 @@ def _parse_datetime_text(values: pd.Series, fmt: ColumnFormat) -> pd.Series:
         raw = raw.astype("int64").astype(str) if whole.all() else raw.astype(str)
     else:
         raw = raw.map(lambda v: v.isoformat() if hasattr(v, "isoformat") else str(v)).str.strip()
+    if fmt.era == "buddhist":
+        raw = to_common_era(raw).dropna()
     for fmt_list in _format_candidates(raw, fmt):
         todo = out.loc[raw.index].isna()
         if not todo.any():

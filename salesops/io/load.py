@@ -19,8 +19,9 @@ import pandera.pandas as pa
 import yaml
 
 from salesops.io.cache import cache_key, read_cache
-from salesops.io.coerce import EXPECTED, coerce, null_mask
+from salesops.io.coerce import EXPECTED, ColumnFormat, coerce, null_mask
 from salesops.io.data import SalesData
+from salesops.io.era import failure_messages
 from salesops.io.errors import LoadError, ValidationError
 from salesops.io.mapping import Mapping, SourceMapping, find_column, resolve_mapping
 from salesops.io.quality import COUNT_COLUMNS, REJECTED_COLUMNS, DataQualityReport
@@ -284,7 +285,9 @@ def _map_part(raw: RawFrame, target: SourceMapping) -> _Part:
                         "column": name,
                         "check": "type",
                         "value": bad.to_numpy(),
-                        "message": f"{name}: expected {EXPECTED[column.kind]}",
+                        "message": failure_messages(name, bad, values, (target.formats.get(name) or ColumnFormat()).era,
+                                                    f"{name}: expected {EXPECTED[column.kind]}")
+                        if column.kind in ("date", "timestamp") else f"{name}: expected {EXPECTED[column.kind]}",
                     }
                 )
             )

@@ -6,6 +6,7 @@ A mapping is YAML of this form (presets live in ``templates/mappings/``)::
     timezone: UTC                    # of naive timestamps (optional)
     decimal: "."                     # or "," for decimal-comma exports (optional)
     date_format: monthfirst          # or dayfirst / iso / yyyymmdd / epoch_ms / epoch_s / a strftime pattern
+    era: common                      # or buddhist: years written in the Buddhist era, 31/03/2568 (optional)
     ignore: [products]               # optional: files or tables of the export that hold no canonical table;
                                      # they are listed in SalesData.quality.ignored, never read
     stages:                          # optional: the stage table, as in templates/stages.yaml
@@ -25,7 +26,7 @@ A mapping is YAML of this form (presets live in ``templates/mappings/``)::
           amount: "Quantity * UnitPrice"
           name: "{FirstName} {LastName}"   # ... or a text template: {column} is replaced by its value
         formats:                     # optional per-column hints
-          close_date: {date_format: dayfirst}
+          close_date: {date_format: dayfirst, era: buddhist}
       opportunity_history:
         from: OpportunityFieldHistory
         where: {Field: StageName}    # optional: only rows whose source column holds this value (or list)
@@ -47,6 +48,7 @@ from typing import Any
 import yaml
 
 from salesops.io.coerce import ColumnFormat
+from salesops.io.era import check_era
 from salesops.io.errors import LoadError
 from salesops.paths import templates_dir
 from salesops.schema.tables import TABLES
@@ -174,7 +176,7 @@ def resolve_mapping(mapping: str | Path | dict | Mapping | None) -> Mapping:
     return parse_mapping(doc, origin=str(path), path=path)
 
 
-TOP_LEVEL_KEYS = ("name", "timezone", "decimal", "date_format", "stages", "ignore", "tables")
+TOP_LEVEL_KEYS = ("name", "timezone", "decimal", "date_format", "era", "stages", "ignore", "tables")
 
 
 def parse_mapping(doc: Any, origin: str, path: Path | None = None) -> Mapping:
@@ -207,6 +209,7 @@ def parse_mapping(doc: Any, origin: str, path: Path | None = None) -> Mapping:
         date_format=doc.get("date_format"),
         decimal=doc.get("decimal"),
         timezone=doc.get("timezone", "UTC"),
+        era=_era(doc.get("era"), f"mapping file {origin}"),
     )
     sources: list[SourceMapping] = []
     for table, spec in doc["tables"].items():
@@ -261,6 +264,7 @@ def _parse_source(table: str, item: dict, origin: str, defaults: ColumnFormat) -
             date_format=hint.get("date_format", defaults.date_format),
             decimal=hint.get("decimal", defaults.decimal),
             timezone=hint.get("timezone", defaults.timezone),
+            era=_era(hint.get("era", defaults.era), f"{where}, formats of {column!r}"),
         )
     return SourceMapping(
         table=table,
@@ -272,6 +276,13 @@ def _parse_source(table: str, item: dict, origin: str, defaults: ColumnFormat) -
         formats=formats,
         where=_where(item.get("where"), where),
     )
+
+
+def _era(value: Any, where: str) -> str:
+    try:
+        return check_era(value, where)
+    except ValueError as exc:
+        raise LoadError(str(exc)) from None
 
 
 def _where(block: Any, where: str) -> dict[str, tuple[str, ...]]:
