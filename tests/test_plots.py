@@ -39,3 +39,31 @@ def test_helpers_cope_with_nothing():
     for fig in (plots.plot_load_counts(empty), plots.plot_problems(empty), plots.plot_monthly_records(empty),
                 plots.plot_spans(empty)):
         assert isinstance(fig, Figure)
+
+
+def test_thai_names_render_with_a_font_that_has_their_glyphs(recwarn):
+    import pytest
+    from matplotlib import font_manager
+    from matplotlib.ft2font import FT2Font
+
+    plots.set_style()
+    families = plt.rcParams["font.family"]
+    thai = [f for f in families if f in plots.THAI_FONTS]
+    if not thai:
+        pytest.skip("no Thai-capable font installed (apt-get install fonts-thai-tlwg; .ci/run does)")
+    text = "ยอดขายของ สมชาย ใจดี — บริษัท ไทยเจริญ จำกัด ฿1,234"
+    fig, ax = plt.subplots()
+    ax.bar(["สมชาย", "Ana"], [3, 4])
+    ax.set_title(text)  # bold, as the house style sets titles
+    ax.set_xlabel(text)
+    fig.canvas.draw()
+    missing = [str(w.message) for w in recwarn if "missing from font" in str(w.message)]
+    assert missing == []
+    # and every character has a glyph in the font chain, regular and bold
+    for weight in ("normal", "bold"):
+        paths = font_manager.fontManager._find_fonts_by_props(
+            font_manager.FontProperties(family=families, weight=weight))
+        fonts = [FT2Font(str(p)) for p in paths]
+        for ch in set(text) - {" "}:
+            assert any(f.get_char_index(ord(ch)) for f in fonts), (ch, weight)
+    plt.close(fig)

@@ -271,3 +271,13 @@ def test_markdown_rows_for_docs_metrics():
                        "a.y": {"value": 2}}}
     assert markdown_rows(doc) == "| `a.y` |  |  |  |\n| `b.x` | u | a\\|b | 01_x |"
     assert markdown_rows(doc, ["b.x"]) == "| `b.x` | u | a\\|b | 01_x |"
+
+
+def test_pages_declare_their_language(tmp_path):
+    html = render_notebook_html(_notebook(), tmp_path / "page.html").read_text()
+    assert '<html lang="en">' in html
+    html = render_notebook_html(_notebook(), tmp_path / "page_th.html", lang="th").read_text()
+    assert '<html lang="th">' in html
+    index = render_index([], quarter="2025Q4", source="data/sample", lang="th")
+    assert '<html lang="th">' in index
+    assert '<html lang="en">' in render_index([], quarter="2025Q4", source="data/sample")

@@ -7,16 +7,20 @@ expression, and a script can ``fig.savefig(...)`` it without leaking memory.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import seaborn as sns
+from matplotlib import font_manager
 from matplotlib.colors import ListedColormap, LogNorm
 from matplotlib.figure import Figure
 
 __all__ = [
     "PALETTE",
+    "THAI_FONTS",
     "ACCEPTED",
     "REJECTED",
     "set_style",
@@ -30,6 +34,26 @@ __all__ = [
 PALETTE = ["#1f5f8b", "#2a9d8f", "#e9a23b", "#8e5572", "#7b8794", "#b42318"]
 ACCEPTED = PALETTE[0]
 REJECTED = PALETTE[5]
+
+#: Thai-capable sans-serif families tried, in order, for glyphs the main font (DejaVu Sans) lacks: Debian's
+#: fonts-thai-tlwg (Waree, Loma, Garuda), else Noto. Installed by the README's setup and ``.ci/run``.
+THAI_FONTS = ("Waree", "Loma", "Garuda", "Noto Sans Thai")
+
+
+def font_families() -> list[str]:
+    """The house font chain: DejaVu Sans, then each installed Thai-capable family, then ``sans-serif``.
+
+    Matplotlib (3.6 and later) takes each glyph from the first family of the list that has it, so Latin
+    text renders exactly as before and Thai rep or account names find their glyphs in the fallback.
+    """
+    installed = {f.name for f in font_manager.fontManager.ttflist}
+    if not installed & set(THAI_FONTS):  # installed after matplotlib cached its font list: add them now
+        stems = tuple(name.replace(" ", "") for name in THAI_FONTS)
+        for path in font_manager.findSystemFonts():
+            if Path(path).stem.startswith(stems) and Path(path).suffix.lower() == ".ttf":
+                font_manager.fontManager.addfont(path)
+        installed = {f.name for f in font_manager.fontManager.ttflist}
+    return ["DejaVu Sans", *[f for f in THAI_FONTS if f in installed], "sans-serif"]
 
 
 def set_style() -> None:
@@ -49,7 +73,7 @@ def set_style() -> None:
             "axes.titlelocation": "left",
             "axes.labelsize": 11,
             "grid.color": "#e4e7eb",
-            "font.family": "sans-serif",
+            "font.family": font_families(),
         },
     )
 

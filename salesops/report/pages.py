@@ -100,6 +100,7 @@ def render_index(
     title: str | None = None,
     comparison_href: str | None = None,
     comparison_label: str | None = None,
+    lang: str = "en",
 ) -> str:
     """The review's ``index.html``: every page with its status, the data headline, a link to the metrics.
 
@@ -125,6 +126,8 @@ def render_index(
         Page title; default ``Quarterly sales-ops review <quarter>``.
     comparison_href, comparison_label : str, optional
         Link to ``comparison.html`` (with ``--compare``) and what it compares against.
+    lang : str
+        Language of the page's text, declared as ``<html lang>`` (a BCP 47 tag: ``en``, ``th``).
 
     Returns
     -------
@@ -153,6 +156,7 @@ def render_index(
         comparison_label=comparison_label,
         ok=ok,
         version=_version(),
+        lang=lang,
     )
 
 
@@ -175,6 +179,7 @@ def render_notebook_html(
     review_title: str = "Review",
     status: str | None = None,
     index_href: str = "index.html",
+    lang: str = "en",
 ) -> Path:
     """Render an executed notebook to an HTML page without code cells, in the house style.
 
@@ -192,6 +197,8 @@ def render_notebook_html(
         ``ok`` or ``failed``, shown as a badge.
     index_href : str
         Link back to the index.
+    lang : str
+        Language of the page's text, declared as ``<html lang>`` (``en``, ``th``).
 
     Returns
     -------
@@ -211,6 +218,7 @@ def render_notebook_html(
         exclude_input=True,
         exclude_input_prompt=True,
         exclude_output_prompt=True,
+        language_code=lang,
     )
     resources = {
         "metadata": {"name": page_title},
