@@ -52,7 +52,7 @@ class _Part:
     frame: pd.DataFrame  # canonical columns, coerced
     row_numbers: np.ndarray
     problems: pd.DataFrame  # positional index within this part
-    malformed: list[tuple[int, str, str]]
+    malformed: list  # salesops.io.readers.Malformed
     skipped: str | None = None  # rows a mapping's ``where:`` left out, described for the report
 
 
@@ -450,10 +450,10 @@ def _validate_table(table: str, parts: list[_Part], ctx: ValidationContext, acce
 
     malformed_rows = []
     for p in parts:
-        for number, line, message in p.malformed:
+        for m in p.malformed:
             malformed_rows.append(
-                {"table": table, "source": p.origin, "row": number, "record_id": None, "column": None,
-                 "check": "field_count", "value": line, "message": message}
+                {"table": table, "source": p.origin, "row": m.row, "record_id": None, "column": m.column,
+                 "check": m.check, "value": m.text[:500], "message": m.message}
             )
     if malformed_rows:
         rejected = pd.concat([rejected, pd.DataFrame(malformed_rows)], ignore_index=True)
@@ -634,8 +634,8 @@ def _quarantine(parts: list[_Part], bad: np.ndarray, offsets: np.ndarray, reject
         raw = p.raw.loc[mask].copy()
         raw.insert(0, "_row", p.row_numbers[mask])
         raw.insert(0, "_source", p.origin)
-        for number, line, _ in p.malformed:
-            raw = pd.concat([raw, pd.DataFrame([{"_source": p.origin, "_row": number, "_raw_line": line}])], ignore_index=True)
+        for m in p.malformed:
+            raw = pd.concat([raw, pd.DataFrame([{"_source": p.origin, "_row": m.row, "_raw_line": m.text}])], ignore_index=True)
         frames.append(raw)
     out = pd.concat(frames, ignore_index=True)
     out["_problems"] = [reasons.get((s, r), "") for s, r in zip(out["_source"], out["_row"])]
