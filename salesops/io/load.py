@@ -61,6 +61,7 @@ def load(
     mapping: str | Path | dict | Mapping | None = None,
     strict: bool = False,
     as_of: str | pd.Timestamp | None = None,
+    date_window: tuple[str | pd.Timestamp | None, str | pd.Timestamp | None] = (None, None),
 ) -> SalesData:
     """Load a CRM export into validated canonical tables.
 
@@ -80,6 +81,9 @@ def load(
         When the export was taken. Nothing that already happened may lie after it. A date alone means the
         end of that day (UTC). Default: the checks use the current time, and ``SalesData.as_of`` is the
         latest event recorded in the data.
+    date_window : (earliest, latest), optional
+        Plausible dates; a date or timestamp outside is rejected as ``implausible_date``. Default
+        1990-01-01 to the as-of date plus ten years; ``None`` keeps a bound's default.
 
     Returns
     -------
@@ -94,7 +98,7 @@ def load(
         required column is missing (the message names the file and the column and lists what was expected).
     """
     if not strict:
-        cached = read_cache(cache_key(source, mapping, as_of))
+        cached = read_cache(cache_key(source, mapping, as_of)) if date_window == (None, None) else None
         if cached is not None:
             return cached
     the_mapping = resolve_mapping(mapping)
@@ -111,7 +115,8 @@ def load(
         if table not in parts:
             continue
         stages = frozenset(accepted["stages"]["stage"]) if "stages" in accepted else frozenset()
-        ctx = ValidationContext(as_of=check_as_of, stages=stages)
+        status = {r.stage: (bool(r.is_closed), bool(r.is_won)) for r in accepted["stages"].itertuples()} if "stages" in accepted else {}
+        ctx = ValidationContext(as_of=check_as_of, stages=stages, stage_status=status, earliest=date_window[0], latest=date_window[1])
         result = _validate_table(table, parts[table], ctx, accepted)
         accepted[table] = result.accepted
         counts.append(result.counts)
@@ -277,14 +282,17 @@ def _map_part(raw: RawFrame, target: SourceMapping) -> _Part:
         if failed.any():
             positions = failed.to_numpy().nonzero()[0]
             bad = values.iloc[positions].astype(str)
+            far = bad.str.match(r"^\s*(?:\d{5,}|1[0-6]\d\d|2[3-9]\d\d|[3-9]\d{3})-\d\d-\d\d") if column.kind in ("date", "timestamp") else None
             problems.append(
                 pd.DataFrame(
                     {
                         "index": positions,
                         "column": name,
-                        "check": "type",
+                        "check": "type" if far is None else np.where(far, "implausible_date", "type"),
                         "value": bad.to_numpy(),
-                        "message": f"{name}: expected {EXPECTED[column.kind]}",
+                        "message": f"{name}: expected {EXPECTED[column.kind]}" if far is None else np.where(
+                            far, f"{name}: implausible date (outside 1677-2262, let alone the plausible window)",
+                            f"{name}: expected {EXPECTED[column.kind]}"),
                     }
                 )
             )
