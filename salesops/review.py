@@ -43,7 +43,6 @@ from salesops.paths import project_root
 from salesops.periods import Quarter, QuarterError, parse_as_of, parse_quarter
 from salesops.periods import latest_complete_quarter as _latest_complete
 from salesops.report.compare import read_metrics_document, write_comparison
-from salesops.report.export import to_safe_csv
 from salesops.report.metrics import merge_records, metrics_document, read_records, write_metrics
 from salesops.report.pages import PageEntry, QualityHeadline, notebook_title, render_index
 from salesops.span import (
@@ -240,10 +239,7 @@ def _write_quarantine(quality: Any, out: Path) -> Path | None:
     if rejected is None or rejected.empty:
         return None
     folder = out / "quarantine"
-    for table, frame in sorted((getattr(quality, "quarantine", None) or {}).items()):
-        if frame is not None and not frame.empty:
-            to_safe_csv(frame, folder / f"{table}.csv")
-    to_safe_csv(rejected, folder / "problems.csv")
+    quality.write_quarantine(folder)  # the loader's one quarantine writer
     return folder
 
 

@@ -192,8 +192,11 @@ def _to_float(values: pd.Series, fmt: ColumnFormat) -> pd.Series:
 
 def _read_float(values: pd.Series, fmt: ColumnFormat) -> pd.Series:
     """Numbers from typed columns as they are; text through ``pd.to_numeric``, else as money strings."""
-    if pd.api.types.is_bool_dtype(values.dtype):
-        return values.astype(float)
+    if pd.api.types.is_bool_dtype(values.dtype) or (
+        values.dtype == object and values.map(lambda v: isinstance(v, bool | np.bool_)).any()
+    ):
+        # a typed source with booleans where a number belongs: every cell is unreadable, never 1.0 / 0.0
+        return pd.Series(np.nan, index=values.index, dtype=float)
     if pd.api.types.is_numeric_dtype(values.dtype):
         return values.astype(float)
     present = values.notna()
@@ -215,6 +218,8 @@ def _parse_money(text: str, decimal: str | None) -> float:
     The decimal separator is the last of ``,`` and ``.`` when both appear; a lone ``,`` is a thousands
     separator only in the ``1,234,567`` shape (unless the mapping says ``decimal: ","``).
     """
+    if "_" in text:  # Python would read 1_000 as 1000; no export writes numbers that way
+        return np.nan
     s = _CURRENCY.sub("", text)
     negative = s.startswith("(") and s.endswith(")")
     if negative:

@@ -53,7 +53,7 @@ class _Part:
     frame: pd.DataFrame  # canonical columns, coerced
     row_numbers: np.ndarray
     problems: pd.DataFrame  # positional index within this part
-    malformed: list[tuple[int, str, str]]
+    malformed: list  # salesops.io.readers.Malformed
     skipped: str | None = None  # rows a mapping's ``where:`` left out, described for the report
 
 
@@ -62,6 +62,7 @@ def load(
     mapping: str | Path | dict | Mapping | None = None,
     strict: bool = False,
     as_of: str | pd.Timestamp | None = None,
+    date_window: tuple[str | pd.Timestamp | None, str | pd.Timestamp | None] = (None, None),
 ) -> SalesData:
     """Load a CRM export into validated canonical tables.
 
@@ -81,6 +82,9 @@ def load(
         When the export was taken. Nothing that already happened may lie after it. A date alone means the
         end of that day (UTC). Default: the checks use the current time, and ``SalesData.as_of`` is the
         latest event recorded in the data.
+    date_window : (earliest, latest), optional
+        Plausible dates; a date or timestamp outside is rejected as ``implausible_date``. Default
+        1990-01-01 to the as-of date plus ten years; ``None`` keeps a bound's default.
 
     Returns
     -------
@@ -95,7 +99,7 @@ def load(
         required column is missing (the message names the file and the column and lists what was expected).
     """
     if not strict:
-        cached = read_cache(cache_key(source, mapping, as_of))
+        cached = read_cache(cache_key(source, mapping, as_of)) if date_window == (None, None) else None
         if cached is not None:
             return cached
     the_mapping = resolve_mapping(mapping)
@@ -112,7 +116,8 @@ def load(
         if table not in parts:
             continue
         stages = frozenset(accepted["stages"]["stage"]) if "stages" in accepted else frozenset()
-        ctx = ValidationContext(as_of=check_as_of, stages=stages)
+        status = {r.stage: (bool(r.is_closed), bool(r.is_won)) for r in accepted["stages"].itertuples()} if "stages" in accepted else {}
+        ctx = ValidationContext(as_of=check_as_of, stages=stages, stage_status=status, earliest=date_window[0], latest=date_window[1])
         result = _validate_table(table, parts[table], ctx, accepted)
         accepted[table] = result.accepted
         counts.append(result.counts)
@@ -278,16 +283,22 @@ def _map_part(raw: RawFrame, target: SourceMapping) -> _Part:
         if failed.any():
             positions = failed.to_numpy().nonzero()[0]
             bad = values.iloc[positions].astype(str)
+            far = bad.str.match(r"^\s*(?:\d{5,}|1[0-6]\d\d|2[3-9]\d\d|[3-9]\d{3})-\d\d-\d\d") if column.kind in ("date", "timestamp") else None
+            expected = f"{name}: expected {EXPECTED[column.kind]}"
+            messages = (failure_messages(name, bad, values, (target.formats.get(name) or ColumnFormat()).era, expected)
+                        if column.kind in ("date", "timestamp") else np.full(len(bad), expected, dtype=object))
+            implausible = None if far is None else far.to_numpy() & (messages == expected)
+            if implausible is not None:
+                messages = np.where(
+                    implausible, f"{name}: implausible date (outside 1677-2262, let alone the plausible window)", messages)
             problems.append(
                 pd.DataFrame(
                     {
                         "index": positions,
                         "column": name,
-                        "check": "type",
+                        "check": "type" if implausible is None else np.where(implausible, "implausible_date", "type"),
                         "value": bad.to_numpy(),
-                        "message": failure_messages(name, bad, values, (target.formats.get(name) or ColumnFormat()).era,
-                                                    f"{name}: expected {EXPECTED[column.kind]}")
-                        if column.kind in ("date", "timestamp") else f"{name}: expected {EXPECTED[column.kind]}",
+                        "message": messages,
                     }
                 )
             )
@@ -453,10 +464,10 @@ def _validate_table(table: str, parts: list[_Part], ctx: ValidationContext, acce
 
     malformed_rows = []
     for p in parts:
-        for number, line, message in p.malformed:
+        for m in p.malformed:
             malformed_rows.append(
-                {"table": table, "source": p.origin, "row": number, "record_id": None, "column": None,
-                 "check": "field_count", "value": line, "message": message}
+                {"table": table, "source": p.origin, "row": m.row, "record_id": None, "column": m.column,
+                 "check": m.check, "value": m.text[:500], "message": m.message}
             )
     if malformed_rows:
         rejected = pd.concat([rejected, pd.DataFrame(malformed_rows)], ignore_index=True)
@@ -637,8 +648,8 @@ def _quarantine(parts: list[_Part], bad: np.ndarray, offsets: np.ndarray, reject
         raw = p.raw.loc[mask].copy()
         raw.insert(0, "_row", p.row_numbers[mask])
         raw.insert(0, "_source", p.origin)
-        for number, line, _ in p.malformed:
-            raw = pd.concat([raw, pd.DataFrame([{"_source": p.origin, "_row": number, "_raw_line": line}])], ignore_index=True)
+        for m in p.malformed:
+            raw = pd.concat([raw, pd.DataFrame([{"_source": p.origin, "_row": m.row, "_raw_line": m.text}])], ignore_index=True)
         frames.append(raw)
     out = pd.concat(frames, ignore_index=True)
     out["_problems"] = [reasons.get((s, r), "") for s, r in zip(out["_source"], out["_row"])]

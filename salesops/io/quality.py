@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -79,7 +80,8 @@ class DataQualityReport:
     def write_quarantine(self, directory: str | Path) -> list[Path]:
         """Write the rejected rows (``<table>.csv``) and the problem list (``problems.csv``) to ``directory``.
 
-        Cells that a spreadsheet would run as a formula are neutralised (see :func:`safe_for_spreadsheet`).
+        Written by :func:`write_safe_csv` (formulas neutralised, numbers kept, every cell quoted as CSV
+        requires); the quarterly review writes its ``quarantine/`` folder through this method too.
         """
         if self.ok:
             return []
@@ -87,30 +89,53 @@ class DataQualityReport:
         directory.mkdir(parents=True, exist_ok=True)
         written = []
         for table, frame in self.quarantine.items():
-            path = directory / f"{table}.csv"
-            safe_for_spreadsheet(frame).to_csv(path, index=False)
-            written.append(path)
-        path = directory / "problems.csv"
-        safe_for_spreadsheet(self.rejected).to_csv(path, index=False)
-        written.append(path)
+            if frame is not None and not frame.empty:
+                written.append(write_safe_csv(frame, directory / f"{table}.csv"))
+        written.append(write_safe_csv(self.rejected, directory / "problems.csv"))
         return written
 
 
+#: First characters that make a spreadsheet evaluate a cell (OWASP "CSV injection").
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+
+
+def neutralise(value: object) -> object:
+    """``value`` with a leading apostrophe when it is text a spreadsheet would run as a formula.
+
+    Risky: text starting with ``= + - @``, tab or carriage return, or with spaces / line breaks before
+    one of ``= + - @``. Non-text values and text that is a plain number without a ``+`` (``-5``,
+    ``3.2e4``) are returned unchanged, so numbers stay numbers; ``+1`` is neutralised, as OWASP has it.
+    """
+    if not isinstance(value, str) or (_PLAIN_NUMBER.match(value) and not value.startswith("+")):
+        return value
+    if value.startswith(FORMULA_PREFIXES) or value.lstrip(" \t\r\n").startswith(("=", "+", "-", "@")):
+        return "'" + value
+    return value
 
 
 def safe_for_spreadsheet(frame: pd.DataFrame) -> pd.DataFrame:
-    """A copy whose text cells cannot run as spreadsheet formulas (CSV/Excel injection).
+    """A copy whose text cells and column names cannot run as spreadsheet formulas (see :func:`neutralise`).
 
-    A string cell starting with ``=``, ``+``, ``-``, ``@``, tab or carriage return gets a leading
-    apostrophe; numbers (numeric dtypes) are never touched, so ``-5`` stays the number -5.
+    Numeric columns are never touched, and neither are text cells that are plain numbers.
     """
     out = frame.copy()
-    for column in out.columns:
-        if out[column].dtype == object:
-            col = out[column]
-            is_text = col.map(lambda v: isinstance(v, str))
-            risky = is_text & col.astype(str).str.startswith(FORMULA_PREFIXES)
-            if risky.any():
-                out.loc[risky, column] = "'" + col[risky].astype(str)
+    for i in range(out.shape[1]):
+        column = out.iloc[:, i]
+        if column.dtype == object or pd.api.types.is_string_dtype(column.dtype) or isinstance(column.dtype, pd.CategoricalDtype):
+            out.isetitem(i, column.astype(object).map(neutralise, na_action="ignore"))
+    out.columns = [neutralise(c) for c in out.columns]
     return out
+
+
+def write_safe_csv(frame: pd.DataFrame, path: str | Path) -> Path:
+    """Write ``frame`` as UTF-8 CSV that is safe to open in a spreadsheet and reads back as written.
+
+    Cells are neutralised (:func:`safe_for_spreadsheet`); lines end in CRLF as RFC 4180 has it, so every
+    cell holding a delimiter, a quote, a line feed or a bare carriage return is quoted. The one writer of
+    the quarantine, for :meth:`DataQualityReport.write_quarantine` and the quarterly review alike.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    safe_for_spreadsheet(frame).to_csv(path, index=False, lineterminator="\r\n", encoding="utf-8")
+    return path

@@ -12,11 +12,10 @@ import gzip
 import io
 import os
 import re
-import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import quote
 
 import numpy as np
@@ -30,6 +29,30 @@ EXCEL_SUFFIXES = (".xlsx", ".xlsm", ".xls")
 DUCKDB_SUFFIXES = (".duckdb", ".ddb")
 TABULAR_SUFFIXES = CSV_SUFFIXES + PARQUET_SUFFIXES + EXCEL_SUFFIXES
 DELIMITERS = ",;\t|"
+
+
+class Malformed(NamedTuple):
+    """A source row that could not be read as the header's fields; it counts as read and is rejected.
+
+    Attributes
+    ----------
+    row : int
+        1-based data-row number in the file (header not counted), as for any other row.
+    text : str
+        The physical line where the fault starts, as read (undecodable bytes shown as ``\\xNN``).
+    message : str
+        What was found, naming the line (``line 7202: ...``).
+    check : str
+        ``field_count``, ``unbalanced_quote``, ``field_too_long``, ``nul_byte`` or ``undecodable``.
+    column : str, optional
+        The column where the fault is, when it can be told.
+    """
+
+    row: int
+    text: str
+    message: str
+    check: str = "field_count"
+    column: str | None = None
 
 
 @dataclass
@@ -46,15 +69,15 @@ class RawFrame:
         The cells of the well-formed rows.
     row_numbers : numpy.ndarray
         1-based data-row number in the source of each row of ``frame`` (header not counted).
-    malformed : list of (row number, raw line, message)
-        Lines that could not be split into the header's fields; they count as read and are rejected.
+    malformed : list of Malformed
+        Rows that could not be read as the header's fields; they count as read and are rejected.
     """
 
     stem: str
     origin: str
     frame: pd.DataFrame
     row_numbers: np.ndarray | None = None
-    malformed: list[tuple[int, str, str]] = field(default_factory=list)
+    malformed: list[Malformed] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if self.row_numbers is None:
@@ -140,24 +163,61 @@ def read_file(path: Path) -> Iterator[RawFrame]:
         raise LoadError(f"{path}: cannot be read as a {suffix} file ({type(exc).__name__}: {exc})") from exc
 
 
-def _open_text(path: Path) -> str:
-    data = path.read_bytes()
-    if data[:2] == b"\x1f\x8b":
+#: Longest field accepted, in characters (Python's csv default); a longer one is a rejected row, as it
+#: usually means an unclosed quote swallowed the lines after it.
+FIELD_LIMIT = 131_072
+
+_C0_CONTROLS = bytes(c for c in range(32) if c not in (9, 10, 12, 13))
+_UNDECODED = re.compile(r"[\udc80-\udcff]")
+_NON_ASCII = re.compile(r"[^\x00-\x7f\udc80-\udcff]")
+_PHYSICAL_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
+
+
+def _decode(path: Path, data: bytes) -> tuple[str, str]:
+    """Decode a text file; return the text and the encoding it was read in.
+
+    UTF-16 when it starts with a BOM, else UTF-8 (BOM or not), else Windows-1252. Bytes that are not valid
+    in the chosen encoding are never replaced by U+FFFD: they become lone surrogates (``surrogateescape``)
+    so that the rows holding them can be rejected, naming the byte. A file with bad UTF-8 bytes but also
+    valid non-ASCII UTF-8 text is read as UTF-8 (its other rows are right); one without is Windows-1252.
+    """
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         try:
-            data = gzip.decompress(data)
-        except OSError as exc:
-            raise LoadError(f"{path}: looks gzip-compressed but cannot be decompressed ({exc})") from exc
-    if b"\x00" in data[:4096] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+            return data.decode("utf-16"), "UTF-16"
+        except UnicodeDecodeError as exc:
+            raise LoadError(f"{path}: not valid UTF-16 at byte {exc.start} ({exc.reason}); expected UTF-16 text after its BOM") from exc
+    head = data[:4096]
+    if sum(head.count(bytes([c])) for c in _C0_CONTROLS) > max(3, len(head) // 20):
         raise LoadError(
             f"{path}: binary content, not a text CSV file; expected comma-, semicolon- or tab-separated text "
             "(UTF-8, UTF-16 or Windows-1252), or a name ending in .xlsx / .parquet if it is one of those"
         )
-    for encoding in ("utf-8-sig", "utf-16") if data.startswith((b"\xff\xfe", b"\xfe\xff")) else ("utf-8-sig",):
+    try:
+        return data.decode("utf-8-sig"), "UTF-8"
+    except UnicodeDecodeError:
+        pass
+    text = data.decode("utf-8", errors="surrogateescape").removeprefix("\ufeff")
+    if _NON_ASCII.search(text):
+        return text, "UTF-8"
+    return data.decode("cp1252", errors="surrogateescape"), "Windows-1252"
+
+
+def _open_text(path: Path) -> tuple[str, str]:
+    data = path.read_bytes()
+    if data[:2] == b"\x1f\x8b":
         try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            pass
-    return data.decode("cp1252", errors="replace")
+            data = gzip.decompress(data)
+        except (OSError, EOFError) as exc:
+            raise LoadError(f"{path}: looks gzip-compressed but cannot be decompressed ({exc})") from exc
+    return _decode(path, data)
+
+
+def shown(text: str, limit: int | None = None) -> str:
+    """``text`` fit for a report: undecodable bytes as ``\\xNN``, NUL as ``\\x00``, at most ``limit`` characters."""
+    text = text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace").replace("\x00", "\\x00")
+    if limit is not None and len(text) > limit:
+        return text[:limit] + f"... ({len(text):,} characters)"
+    return text
 
 
 def sniff_delimiter(sample: str) -> str:
@@ -173,19 +233,28 @@ def sniff_delimiter(sample: str) -> str:
         return best if counts[best] else ","
 
 
-def read_csv(path: Path) -> tuple[pd.DataFrame, np.ndarray, list[tuple[int, str, str]]]:
+def read_csv(path: Path) -> tuple[pd.DataFrame, np.ndarray, list[Malformed]]:
     """Read a CSV as strings: any delimiter, BOM, CRLF or CR line ends, gzip; empty cells are NA.
 
     Returns the frame, the 1-based data-row number of each of its rows (blank lines are not rows), and
-    the malformed lines (a row with more fields than the header) with their row number and a message;
-    those are kept apart, not dropped. A row with fewer fields reads as missing trailing values. A
-    header naming a column twice raises :class:`LoadError`.
+    the malformed rows, kept apart, never dropped and never merged into their neighbours: a row with
+    more or fewer fields than the header, a quote that does not close where a field ends (the row where
+    it opens is rejected and reading resumes on the next line), a field longer than
+    :data:`FIELD_LIMIT`, a NUL byte, bytes not valid in the file's encoding. A header naming a column
+    twice raises :class:`LoadError`.
+
+    A clean file is read by Arrow's parser; one that shows any of these faults is read record by record
+    (Python's csv module, strict quoting) so each fault can name its line.
     """
-    text = _open_text(path)
+    text, encoding = _open_text(path)
     if not text.strip():
         raise LoadError(f"{path}: empty file; expected a header row naming the columns")
     delimiter = sniff_delimiter(text[:65536])
-    header = next(csv.reader(io.StringIO(text), delimiter=delimiter), [])
+    feed = _LineFeed(_PHYSICAL_LINE.findall(text[: 1 << 20]))  # the header is on the first lines
+    try:
+        header = next(csv.reader(feed, delimiter=delimiter, strict=True), [])
+    except csv.Error as exc:
+        raise LoadError(f"{path}: the header row cannot be read ({exc}); expected one line naming the columns") from exc
     names = [h.strip() for h in header if h.strip()]
     dupes = sorted({h for h in names if names.count(h) > 1})
     if dupes:  # checked here: pandas would silently rename the second copy to "name.1"
@@ -193,50 +262,211 @@ def read_csv(path: Path) -> tuple[pd.DataFrame, np.ndarray, list[tuple[int, str,
             f"{path}: the header names column(s) {', '.join(repr(d) for d in dupes)} more than once; "
             "expected each column named once"
         )
-    try:
-        with warnings.catch_warnings():
-            # index_col=False: a first row with an extra field must not turn the first column into the
-            # index (pandas' default); pandas then warns instead of failing, and the slow path takes over.
-            warnings.simplefilter("error", pd.errors.ParserWarning)
-            frame = pd.read_csv(
-                io.StringIO(text),
-                sep=delimiter,
-                dtype=str,
-                keep_default_na=False,
-                na_values=[""],
-                engine="c",
-                index_col=False,
-            )
+    if _UNDECODED.search(header_text := "".join(header)) or "\x00" in header_text:
+        raise LoadError(
+            f"{path}: the header holds bytes that are not valid {encoding} ({shown(header_text, 200)}); "
+            "expected column names in UTF-8, UTF-16 or Windows-1252"
+        )
+    columns = [h.strip() or f"Unnamed: {i}" for i, h in enumerate(header)]
+    header_lines = feed.pos
+    frame = None
+    if not _needs_checked_read(text, delimiter, len(columns), encoding):
+        frame = _read_arrow(text, delimiter, columns, header_lines)
+    if frame is not None:
         row_numbers = np.arange(1, len(frame) + 1)
-        malformed: list[tuple[int, str, str]] = []
-    except (pd.errors.ParserError, pd.errors.ParserWarning):
-        frame, row_numbers, malformed = _read_csv_ragged(text, delimiter)
-    frame.columns = [str(c).strip() for c in frame.columns]
+        malformed: list[Malformed] = []
+    else:
+        lines = _PHYSICAL_LINE.findall(text)
+        frame, row_numbers, malformed = _read_checked(lines, header_lines, delimiter, columns, encoding)
     unnamed = [c for c in frame.columns if c.startswith("Unnamed: ")]
     if unnamed and frame[unnamed].isna().all().all():
         frame = frame.drop(columns=unnamed)  # a trailing delimiter on every line
     return frame, row_numbers, malformed
 
 
-def _read_csv_ragged(text: str, delimiter: str) -> tuple[pd.DataFrame, np.ndarray, list[tuple[int, str, str]]]:
-    """Slow path for a CSV with rows wider than its header: keep the good rows, report the others."""
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
-    header = next(reader)
+class _LineFeed:
+    """The physical lines of a file, handed to :func:`csv.reader` one at a time from a position that
+    can be moved back (to resume reading on the line after a fault)."""
+
+    def __init__(self, lines: list[str], pos: int = 0) -> None:
+        self.lines, self.pos = lines, pos
+
+    def __iter__(self) -> _LineFeed:
+        return self
+
+    def __next__(self) -> str:
+        if self.pos >= len(self.lines):
+            raise StopIteration
+        self.pos += 1
+        return self.lines[self.pos - 1]
+
+
+def _quote_pattern(delimiter: str) -> re.Pattern:
+    """A quote that opens a field, with (group ``ok``) the rest of the field when it closes as RFC 4180
+    has it: ``""`` inside, and the closing quote followed by the delimiter, a line end or the end."""
+    d = re.escape(delimiter)
+    return re.compile(rf'(?<![^{d}\r\n])"(?P<ok>[^"]*(?:""[^"]*)*"(?=[{d}\r\n]|\Z))?')
+
+
+def _swallows_rows(field: str, delimiter: str, width: int) -> bool:
+    """True when a multi-line field holds a line that looks like a whole row of this file (a quote
+    left open swallowed it): at least ``width - 1`` delimiters on one of its later lines."""
+    if width < 3 or ("\n" not in field and "\r" not in field):
+        return False
+    return any(line.count(delimiter) >= width - 1 for line in re.split(r"\r\n|\r|\n", field)[1:])
+
+
+def _needs_checked_read(text: str, delimiter: str, width: int, encoding: str) -> bool:
+    """Whether a file shows any sign of a structural fault, so it must be read record by record."""
+    if "\x00" in text or (encoding != "UTF-16" and _UNDECODED.search(text)):
+        return True
+    if '"' in text:
+        for match in _quote_pattern(delimiter).finditer(text):
+            rest = match.group("ok")
+            if rest is None or _swallows_rows(rest, delimiter, width):
+                return True
+    return False
+
+
+def _read_arrow(text: str, delimiter: str, columns: list[str], header_lines: int) -> pd.DataFrame | None:
+    """Read a file that passed :func:`_needs_checked_read` with Arrow; ``None`` when any row has a
+    field count other than the header's or a field is too long (the checked read then names them)."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    invalid = []
+
+    def on_invalid(row: Any) -> str:
+        invalid.append(row)
+        return "skip"
+
+    try:
+        table = pacsv.read_csv(
+            io.BytesIO(text.encode("utf-8")),
+            read_options=pacsv.ReadOptions(column_names=columns, skip_rows=header_lines, block_size=1 << 24),
+            parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True, invalid_row_handler=on_invalid),
+            convert_options=pacsv.ConvertOptions(
+                column_types={c: pa.string() for c in columns}, strings_can_be_null=True, null_values=[""],
+                quoted_strings_can_be_null=True,
+            ),
+        )
+    except pa.ArrowInvalid:
+        return None
+    if invalid:
+        return None
+    if len(text) > FIELD_LIMIT:
+        import pyarrow.compute as pc
+
+        for chunked in table.columns:
+            longest = pc.max(pc.utf8_length(chunked)).as_py()
+            if longest is not None and longest > FIELD_LIMIT:
+                return None
+    return table.to_pandas()
+
+
+def _bad_quote_column(line: str, delimiter: str) -> int | None:
+    """Position of the field on ``line`` whose quote does not close as RFC 4180 has it, if any."""
+    i, col, n = 0, 0, len(line.rstrip("\r\n"))
+    while i < n:
+        if line[i] == '"':
+            j = i + 1
+            while True:
+                k = line.find('"', j, n)
+                if k < 0:
+                    return col  # opened, and not closed on this line
+                if line[k + 1 : k + 2] == '"':
+                    j = k + 2
+                    continue
+                if k + 1 < n and line[k + 1] != delimiter:
+                    return col  # text after the closing quote
+                i = k + 1
+                break
+        else:
+            k = line.find(delimiter, i, n)
+            if k < 0:
+                return None
+            i = k
+        if i < n and line[i] == delimiter:
+            col, i = col + 1, i + 1
+        else:
+            return None
+    return None
+
+
+def _read_checked(
+    lines: list[str], start: int, delimiter: str, columns: list[str], encoding: str
+) -> tuple[pd.DataFrame, np.ndarray, list[Malformed]]:
+    """Read record by record from physical line ``start`` (0-based), rejecting every faulty row.
+
+    A record that fails the strict quoting rules, or whose fields run over several lines and either
+    do not match the header or hold a line shaped like a whole row, is an unbalanced quote: the line
+    where it opens is rejected and reading resumes on the next physical line, so the rows after it are
+    read as rows, never merged into one field.
+    """
+    width = len(columns)
+    feed = _LineFeed(lines, start)
+    reader = csv.reader(feed, delimiter=delimiter, strict=True)
     good: list[list[str]] = []
     numbers: list[int] = []
-    malformed: list[tuple[int, str, str]] = []
+    malformed: list[Malformed] = []
     number = 0
-    for fields in reader:
+
+    def reject(first: int, message: str, check: str, column: int | None = None) -> None:
+        text = lines[first].rstrip("\r\n")
+        name = columns[column] if column is not None and column < width else None
+        where = f"line {first + 1}" + (f", column {name}" if name else "")
+        malformed.append(Malformed(number, shown(text, FIELD_LIMIT), f"{where}: {message}", check, name))
+
+    while True:
+        first = feed.pos
+        try:
+            fields = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            number += 1
+            column = _bad_quote_column(lines[first], delimiter)
+            if "field limit" in str(exc) and column is not None:
+                reject(first, f"unclosed quote: the quoted field opened here runs past {FIELD_LIMIT:,} characters; "
+                       f"reading resumes on line {first + 2}", "unbalanced_quote", column)
+            elif "field limit" in str(exc):
+                reject(first, f"a field longer than {FIELD_LIMIT:,} characters (an unclosed quote?); "
+                       f"reading resumes on line {first + 2}", "field_too_long", column)
+            elif "end of data" in str(exc):
+                reject(first, "unclosed quote: the quoted field opened here runs to the end of the file; "
+                       f"reading resumes on line {first + 2}", "unbalanced_quote", column)
+            else:
+                reject(first, f"unbalanced quote ({exc}, on line {feed.pos}); the line is rejected and reading "
+                       f"resumes on line {first + 2}", "unbalanced_quote", column)
+            feed.pos = first + 1
+            continue
         if not fields or (len(fields) == 1 and not fields[0].strip()):
-            continue  # blank lines are not rows, as in the fast path
+            continue  # blank lines are not rows
         number += 1
-        if len(fields) <= len(header):  # a short row reads as missing trailing values, as pandas does
-            good.append(fields + [""] * (len(header) - len(fields)))
-            numbers.append(number)
-        else:
-            message = f"{len(fields)} fields where the header has {len(header)}"
-            malformed.append((number, delimiter.join(fields), message))
-    frame = pd.DataFrame(good, columns=header, dtype=object).replace({"": None})
+        span = feed.pos - first
+        if span > 1 and (len(fields) != width or any(_swallows_rows(f, delimiter, width) for f in fields)):
+            column = _bad_quote_column(lines[first], delimiter)
+            reject(first, f"unbalanced quote: a quoted field opened here would run over lines {first + 1}-{feed.pos} "
+                   f"and swallow them; the line is rejected and reading resumes on line {first + 2}",
+                   "unbalanced_quote", column)
+            feed.pos = first + 1
+            continue
+        if len(fields) != width:
+            reject(first, f"{len(fields)} fields where the header has {width}", "field_count")
+            continue
+        problem = next((i for i, f in enumerate(fields) if "\x00" in f), None)
+        if problem is not None:
+            reject(first, f"NUL byte in the field '{shown(fields[problem], 80)}'", "nul_byte", problem)
+            continue
+        problem = next((i for i, f in enumerate(fields) if _UNDECODED.search(f)), None)
+        if problem is not None:
+            bad = sorted({f"0x{ord(c) - 0xDC00:02X}" for c in _UNDECODED.findall(fields[problem])})
+            reject(first, f"byte(s) {', '.join(bad)} not valid in {encoding} in '{shown(fields[problem], 80)}'",
+                   "undecodable", problem)
+            continue
+        good.append(fields)
+        numbers.append(number)
+    frame = pd.DataFrame(good, columns=columns, dtype=object).replace({"": None})
     return frame, np.asarray(numbers, dtype=int), malformed
 
 

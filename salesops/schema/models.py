@@ -7,6 +7,7 @@ Keys (uniqueness, foreign keys) are checked across rows and tables by :mod:`sale
 
 from __future__ import annotations
 
+import pandas as pd
 import pandera.pandas as pa
 
 from salesops.schema.rules import RULES, ValidationContext
@@ -18,6 +19,7 @@ CHECK_MIN = "min_value"
 CHECK_ALLOWED = "allowed_values"
 CHECK_STAGE = "known_stage"
 CHECK_AS_OF = "not_after_as_of"
+CHECK_PLAUSIBLE = "implausible_date"
 
 
 def column_checks(spec: ColumnSpec, table: str, ctx: ValidationContext) -> list[tuple[pa.Check, str]]:
@@ -30,6 +32,12 @@ def column_checks(spec: ColumnSpec, table: str, ctx: ValidationContext) -> list[
     if spec.name == "stage" and table in ("opportunities", "opportunity_history") and ctx.stages:
         known = ", ".join(sorted(ctx.stages))
         checks.append((pa.Check.isin(sorted(ctx.stages), error=f"stage is not in the stage table ({known})"), CHECK_STAGE))
+    if spec.kind in ("date", "timestamp"):
+        lo, hi = ctx.date_window
+        if spec.kind == "timestamp":
+            lo, hi = lo.tz_localize("UTC"), (hi + pd.Timedelta(days=1)).tz_localize("UTC") - pd.Timedelta(microseconds=1)
+        error = f"{spec.name}: implausible date; expected between {lo:%Y-%m-%d} and {hi:%Y-%m-%d}"
+        checks.append((pa.Check.in_range(lo, hi, error=error), CHECK_PLAUSIBLE))
     if spec.not_after_as_of:
         bound = ctx.as_of if spec.kind == "timestamp" else ctx.as_of_date
         checks.append((pa.Check.le(bound, error=f"{spec.name} lies after the as-of date {ctx.as_of:%Y-%m-%d %H:%M} UTC"), CHECK_AS_OF))

@@ -237,3 +237,12 @@ def test_null_tokens_are_missing_not_failed(token):
     for kind in ("id", "str", "date", "timestamp", "float", "int", "bool"):
         out, failed = _coerce([token], kind)
         assert pd.isna(out.iloc[0]) and not failed.iloc[0], kind
+
+
+def test_underscore_grouping_and_typed_booleans_are_not_amounts():
+    out, failed = coerce(pd.Series(["1_000", "1,000", "1000"], dtype=object), "float")
+    assert failed.tolist() == [True, False, False] and out.tolist()[1:] == [1000.0, 1000.0]
+    out, failed = coerce(pd.Series([True, False, True]), "float")
+    assert failed.all() and out.isna().all()  # a Parquet bool column in an amount is never 1.0
+    out, failed = coerce(pd.Series([1.5, True], dtype=object), "float")
+    assert failed.all()

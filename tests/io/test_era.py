@@ -27,9 +27,9 @@ def _load(tmp_path: Path, hired: list[str], formats: dict | None = None, top: di
 
 
 def test_buddhist_dates_convert_exactly_including_the_leap_day(tmp_path):
-    data = _load(tmp_path, ["31/03/2568", "29/02/2567", "01/01/2500"], {"era": "buddhist", "date_format": "dayfirst"})
+    data = _load(tmp_path, ["31/03/2568", "29/02/2567", "01/01/2540"], {"era": "buddhist", "date_format": "dayfirst"})
     assert data.reps["hire_date"].tolist() == [pd.Timestamp("2025-03-31"), pd.Timestamp("2024-02-29"),
-                                               pd.Timestamp("1957-01-01")]
+                                               pd.Timestamp("1997-01-01")]
     assert data.quality.rejected.empty
     # and back: 2024-02-29 is written 29/02/2567 in the Buddhist era
     back = data.reps["hire_date"].iloc[1]
