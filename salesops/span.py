@@ -130,6 +130,10 @@ def _folder_span(folder: Path) -> DataSpan | None:
             opps.columns = [str(c).strip() for c in opps.columns]
     except Exception:  # noqa: BLE001 - any trouble: the full loader will explain it properly
         return None
+    if "is_closed" not in opps.columns:
+        # without is_closed the file alone cannot tell a closed deal's close date from an open deal's forecast;
+        # the loader derives it from the stages, so the full load decides (the same rule for every layout)
+        return None
     return _span_from_opportunities(opps, f"{file.name} (created and close dates)")
 
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
+import pytest
 from matplotlib.figure import Figure
 
 from salesops import plots
@@ -67,3 +69,21 @@ def test_thai_names_render_with_a_font_that_has_their_glyphs(recwarn):
         for ch in set(text) - {" "}:
             assert any(f.get_char_index(ord(ch)) for f in fonts), (ch, weight)
     plt.close(fig)
+
+
+def test_error_extent_never_negative():
+    from salesops.plots import error_extent
+
+    # 38 of 38 converted: the Wilson upper bound comes out a hair under the rate
+    out = error_extent([1.0, 0.5, np.nan], [0.9, 0.6, 0.1], [1.0 - 1e-16, 0.7, 0.2])
+    assert out.shape == (2, 3) and (out >= 0).all()
+    assert out[0, 0] == pytest.approx(0.1) and out[1, 0] == 0.0 and out[0, 1] == 0.0 and out[1, 1] == pytest.approx(0.2)
+
+
+def test_lead_funnel_draws_when_every_lead_converted():
+    from salesops.plots.funnel import plot_lead_funnel
+
+    funnel = pd.DataFrame({"period": ["2018Q1", "2018Q2"], "step": "lead_to_mql", "mature": [38, 10],
+                           "rate": [1.0, 0.5], "lower": [0.908, 0.2], "upper": [1.0 - 1e-16, 0.8]})
+    fig = plot_lead_funnel(funnel, steps=("lead_to_mql",))
+    assert fig.axes

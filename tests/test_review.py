@@ -392,3 +392,18 @@ def test_parameters_compare_and_progress_end_to_end(reviewed, mini_crm, fixture_
     assert comparison["metrics"]["data_quality.rows_read"]["status"] == "removed"
     assert result.comparison == out / "comparison.html"
     assert 'href="comparison.html"' in (out / "index.html").read_text()
+
+
+def test_span_is_the_same_whatever_the_layout(mini_crm_copy):
+    """Without is_closed the file alone cannot tell closed deals' close dates from open deals' forecasts: the
+    cheap scan gives way to the loader, which derives is_closed from the stages, so both layouts give one span."""
+    import pandas as pd
+
+    with_flags = data_span(mini_crm_copy)
+    csv = mini_crm_copy / "opportunities.csv"
+    frame = pd.read_csv(csv, dtype=str)
+    frame.drop(columns=["is_closed", "is_won"]).to_csv(csv, index=False)
+    assert cheap_span(mini_crm_copy) is None
+    without = data_span(mini_crm_copy)
+    assert without.end == with_flags.end
+    assert latest_complete_quarter(mini_crm_copy) == Quarter(2025, 4)

@@ -29,8 +29,10 @@ FALSE_TOKENS = frozenset({"false", "f", "no", "n", "0", "0.0"})
 DATE_FORMATS: dict[str, tuple[str, ...]] = {
     "iso": ("ISO8601",),
     "yyyymmdd": ("%Y%m%d",),
-    "mdy": ("%m/%d/%Y", "%m/%d/%Y %H:%M", "%m/%d/%Y %H:%M:%S", "%m/%d/%Y %I:%M %p", "%m/%d/%y"),
-    "dmy": ("%d/%m/%Y", "%d/%m/%Y %H:%M", "%d/%m/%Y %H:%M:%S", "%d.%m.%Y", "%d.%m.%Y %H:%M", "%d-%m-%Y"),
+    "mdy": ("%m/%d/%Y", "%m/%d/%Y %H:%M", "%m/%d/%Y %H:%M:%S", "%m/%d/%Y %I:%M %p", "%m/%d/%y",
+            "%m-%d-%Y", "%m-%d-%Y %H:%M", "%m-%d-%Y %H:%M:%S"),
+    "dmy": ("%d/%m/%Y", "%d/%m/%Y %H:%M", "%d/%m/%Y %H:%M:%S", "%d.%m.%Y", "%d.%m.%Y %H:%M", "%d-%m-%Y",
+            "%d-%m-%Y %H:%M", "%d-%m-%Y %H:%M:%S", "%d.%m.%Y %H:%M:%S"),
     # Unix epoch, as HubSpot's APIs and many JSON exports give it: 13 digits are milliseconds, 10 seconds.
     "epoch": ("epoch_ms", "epoch_s"),
 }

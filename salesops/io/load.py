@@ -125,17 +125,20 @@ def load(
         if result.quarantine is not None:
             quarantine[table] = result.quarantine
 
+    # as of: the moment given, else the latest event recorded in the data (never the clock, which only bounds
+    # the checks): the same rule for validate, load and review
+    data_as_of = given_as_of if given_as_of is not None else _latest_event(accepted, check_as_of)
     report = DataQualityReport(
         counts=pd.concat(counts, ignore_index=True) if counts else pd.DataFrame(columns=COUNT_COLUMNS),
         rejected=_concat_problems(problems),
         quarantine=quarantine,
         ignored=_ignored(source, the_mapping) + [p.skipped for ps in parts.values() for p in ps if p.skipped],
-        as_of=check_as_of,
+        as_of=data_as_of,
     )
     data = SalesData(
         tables=accepted,
         quality=report,
-        as_of=given_as_of if given_as_of is not None else _latest_event(accepted, check_as_of),
+        as_of=data_as_of,
         source=redact_url(str(source)) if is_database_url(source) else str(source),
     )
     if strict and not report.ok:
@@ -209,8 +212,15 @@ def _ignored(source: Any, mapping: Mapping) -> list[str]:
 def _collect_parts(source: Any, mapping: Mapping) -> dict[str, list[_Part]]:
     parts: dict[str, list[_Part]] = defaultdict(list)
     from_database = is_database_url(source) or not isinstance(source, str | Path) or str(source).endswith((".duckdb", ".ddb"))
+    joined = mapping.joined_stems
+    right_sides: dict[str, RawFrame] = {}
+    pending: list[tuple[RawFrame, SourceMapping]] = []
     for raw in iter_source(source, skip=mapping.ignores):
+        if raw.stem.lower() in joined:
+            right_sides[raw.stem.lower()] = raw
         targets = mapping.for_stem(raw.stem)
+        if not targets and raw.stem.lower() in joined:
+            continue
         if not targets:
             if from_database:
                 continue  # a database holds other tables too; only the mapped ones are read
@@ -219,8 +229,50 @@ def _collect_parts(source: Any, mapping: Mapping) -> dict[str, list[_Part]]:
                 f"mapping file. Expected one of: {', '.join(mapping.expected_stems)}"
             )
         for target in targets:
-            parts[target.table].append(_map_part(raw, target))
+            if target.join is not None:
+                pending.append((raw, target))  # its right side may come later in the folder
+            else:
+                parts[target.table].append(_map_part(raw, target))
+    for raw, target in pending:
+        right = right_sides.get(target.join.source.lower())
+        if right is None:
+            raise LoadError(f"{raw.origin}: the mapping joins {target.join.source!r} onto it, and the source has no "
+                            f"file or table of that name")
+        joined_raw, note = _join_sources(raw, right, target)
+        part = _map_part(joined_raw, target)
+        part.skipped = "; ".join(x for x in (part.skipped, note) if x) or None
+        parts[target.table].append(part)
     return parts
+
+
+def _join_sources(left: RawFrame, right: RawFrame, target: SourceMapping) -> tuple[RawFrame, str | None]:
+    """``left`` with the columns of ``right`` whose ``join.right`` key equals the row's ``join.left`` (a left
+    join: every left row is kept, once). Right keys held by several rows are not joined, and reported."""
+    join = target.join
+    lkey = find_column(join.left, list(left.frame.columns))
+    rkey = find_column(join.right, list(right.frame.columns))
+    for key, raw, name in ((lkey, left, join.left), (rkey, right, join.right)):
+        if key is None:
+            raise LoadError(f"{raw.origin}: join key {name!r} (table {target.table!r}) is missing; the file has: "
+                            f"{', '.join(map(str, raw.frame.columns))}")
+    rframe = right.frame.copy()
+    keys = coerce(rframe[rkey], "str")[0]
+    dup = keys.notna() & keys.duplicated(keep=False)
+    note = None
+    if dup.any():
+        shared = sorted(keys[dup].unique())
+        note = (f"{right.origin}: {int(dup.sum()):,} row(s) share {len(shared):,} {join.right} value(s) with another "
+                f"row (e.g. {shared[0]!r}), so the join key is not unique there; those rows were not joined onto "
+                f"{left.origin}")
+    rframe = rframe.loc[~dup.to_numpy()]
+    rframe["_join_key"] = keys[~dup].to_numpy()
+    clash = {c: f"{c}_{right.stem}" for c in rframe.columns if c in left.frame.columns and c != "_join_key"}
+    rframe = rframe.rename(columns=clash)
+    lframe = left.frame.reset_index(drop=True)
+    merged = lframe.assign(_join_key=coerce(lframe[lkey], "str")[0].to_numpy()).merge(
+        rframe, on="_join_key", how="left", sort=False, validate="many_to_one")
+    merged = merged.drop(columns="_join_key")
+    return RawFrame(left.stem, left.origin, merged, left.row_numbers, left.malformed), note
 
 
 def _normalise(name: str) -> str:
@@ -276,9 +328,14 @@ def _map_part(raw: RawFrame, target: SourceMapping) -> _Part:
         )
     coerced: dict[str, pd.Series] = {}
     problems = []
+    nulled: list[str] = []
     for name, values in selected.items():
         column = spec.column(name)
         out, failed = coerce(values, column.kind, target.formats.get(name))
+        if name in target.null_invalid:  # on_invalid: null: keep the row, null the cell, report it
+            out, failed, note = _null_invalid(out, failed, values, column, raw.origin, target.table)
+            if note:
+                nulled.append(note)
         coerced[name] = out
         if failed.any():
             positions = failed.to_numpy().nonzero()[0]
@@ -310,8 +367,28 @@ def _map_part(raw: RawFrame, target: SourceMapping) -> _Part:
         row_numbers=row_numbers,
         problems=pd.concat(problems, ignore_index=True) if problems else pd.DataFrame(columns=relations.PROBLEM_COLUMNS),
         malformed=raw.malformed,
-        skipped=skipped,
+        skipped="; ".join([x for x in (skipped, *nulled) if x]) or None,
     )
+
+
+def _null_invalid(
+    out: pd.Series, failed: pd.Series, values: pd.Series, column: Any, origin: str, table: str
+) -> tuple[pd.Series, pd.Series, str | None]:
+    """Null the cells of an ``on_invalid: null`` column that failed coercion, lie outside the allowed set or
+    below the minimum; describe them (count and an example) for the quality report."""
+    bad = failed.to_numpy(dtype=bool).copy()
+    present = out.notna().to_numpy()
+    if column.allowed is not None:
+        bad |= present & ~out.isin(list(column.allowed)).to_numpy()
+    if column.min_value is not None:
+        bad |= present & (pd.to_numeric(out, errors="coerce") < column.min_value).fillna(False).to_numpy()
+    if not bad.any():
+        return out, failed, None
+    example = values[bad].astype(str).iloc[0]
+    out = out.where(~bad)
+    note = (f"{origin}: {int(bad.sum()):,} value(s) of {table}.{column.name} nulled (on_invalid: null), "
+            f"e.g. {example!r}; the rows are kept")
+    return out, pd.Series(False, index=failed.index), note
 
 
 def _apply_where(

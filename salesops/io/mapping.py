@@ -26,7 +26,17 @@ A mapping is YAML of this form (presets live in ``templates/mappings/``)::
           amount: "Quantity * UnitPrice"
           name: "{FirstName} {LastName}"   # ... or a text template: {column} is replaced by its value
         formats:                     # optional per-column hints
-          close_date: {date_format: dayfirst, era: buddhist}
+          close_date: {date_format: dayfirst, era: buddhist}   # dayfirst / monthfirst / iso: optional
+                                       # time part; era: buddhist reads Thai years (2568 = 2025)
+        on_invalid:                  # optional, optional columns only: a value that cannot be read, is
+          type: "null"               # outside the allowed set or below the minimum is nulled (the row is
+                                     # kept; the cells are reported in SalesData.quality.ignored)
+      leads:
+        from: mql_leads
+        join: {source: closed_deals, on: mql_id}   # left join on a key (or on: {left: id, right: lead_id});
+                                     # the right key must be unique: rows sharing one are not joined, and
+                                     # reported; a right column whose name the left has gets "_<source>"
+        columns: {lead_id: mql_id, created_at: first_contact_date, owner_rep_id: sdr_id}
       opportunity_history:
         from: OpportunityFieldHistory
         where: {Field: StageName}    # optional: only rows whose source column holds this value (or list)
@@ -63,6 +73,16 @@ def find_column(name: str, available: list[str]) -> str | None:
 
 
 @dataclass(frozen=True)
+class Join:
+    """A left join of a source onto another one: ``source`` (file stem or table) on ``left`` = ``right``."""
+
+    source: str
+    left: str
+    right: str
+    how: str = "left"
+
+
+@dataclass(frozen=True)
 class SourceMapping:
     """How one source (a file or database table) becomes (part of) a canonical table.
 
@@ -76,6 +96,9 @@ class SourceMapping:
         Canonical column -> source column names, in order of preference (the first one present is used).
     values, constants, derive, formats : dict
         Recodings, constant values, derived columns and parsing hints per canonical column.
+    null_invalid : frozenset of str
+        Optional canonical columns declared ``on_invalid: null``: an unreadable or disallowed value is nulled
+        and reported instead of rejecting the row.
     where : dict of str to tuple of str
         Source column -> accepted values: only the rows that match feed this table (a long-format
         field-history export holds one row per changed field; the stage table wants the stage changes).
@@ -90,6 +113,8 @@ class SourceMapping:
     derive: dict[str, str] = field(default_factory=dict)
     formats: dict[str, ColumnFormat] = field(default_factory=dict)
     where: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    null_invalid: frozenset[str] = frozenset()
+    join: Join | None = None
 
     def matches(self, stem: str) -> bool:
         """True when a file or table named ``stem`` feeds this table."""
@@ -131,6 +156,11 @@ class Mapping:
     def ignores(self, stem: str) -> bool:
         """True when the mapping declares the file or table ``stem`` as holding no canonical table."""
         return stem.lower() in {s.lower() for s in self.ignore}
+
+    @property
+    def joined_stems(self) -> set[str]:
+        """Sources read only as the right side of a ``join:`` (lower case)."""
+        return {m.join.source.lower() for m in self.sources if m.join is not None}
 
     def for_stem(self, stem: str) -> list[SourceMapping]:
         """Every source mapping that reads a file or table with this stem (canonical names always match)."""
@@ -235,7 +265,7 @@ def parse_mapping(doc: Any, origin: str, path: Path | None = None) -> Mapping:
 def _parse_source(table: str, item: dict, origin: str, defaults: ColumnFormat) -> SourceMapping:
     known = set(TABLES[table].column_names)
     where = f"mapping file {origin}, table {table!r}"
-    allowed_keys = {"from", "columns", "values", "constants", "derive", "formats", "where"}
+    allowed_keys = {"from", "columns", "values", "constants", "derive", "formats", "where", "on_invalid", "join"}
     extra = set(item) - allowed_keys
     if extra:
         raise LoadError(f"{where}: unknown key(s) {sorted(extra)}; expected: {sorted(allowed_keys)}")
@@ -246,7 +276,7 @@ def _parse_source(table: str, item: dict, origin: str, defaults: ColumnFormat) -
     for column, recode in (item.get("values") or {}).items():
         if not isinstance(recode, dict):
             raise LoadError(f"{where}: values of {column!r} must map source values to canonical ones")
-    for key in ("columns", "values", "constants", "derive", "formats"):
+    for key in ("columns", "values", "constants", "derive", "formats", "on_invalid"):
         block = item.get(key) or {}
         if not isinstance(block, dict):
             raise LoadError(f"{where}: '{key}' must be a mapping of canonical column names")
@@ -266,6 +296,15 @@ def _parse_source(table: str, item: dict, origin: str, defaults: ColumnFormat) -
             timezone=hint.get("timezone", defaults.timezone),
             era=_era(hint.get("era", defaults.era), f"{where}, formats of {column!r}"),
         )
+    null_invalid = set()
+    for column, action in (item.get("on_invalid") or {}).items():
+        if action is not None and str(action).lower() not in ("null", "reject"):
+            raise LoadError(f"{where}: on_invalid of {column!r} must be null or reject, got {action!r}")
+        if action is None or str(action).lower() == "null":  # YAML reads a bare null as None
+            if TABLES[table].column(column).required:
+                raise LoadError(f"{where}: on_invalid: null is for optional columns; {column!r} is required, so a "
+                                "row without it is rejected")
+            null_invalid.add(column)
     return SourceMapping(
         table=table,
         sources=stems,
@@ -275,6 +314,8 @@ def _parse_source(table: str, item: dict, origin: str, defaults: ColumnFormat) -
         derive={k: str(v) for k, v in (item.get("derive") or {}).items()},
         formats=formats,
         where=_where(item.get("where"), where),
+        null_invalid=frozenset(null_invalid),
+        join=_join(item.get("join"), where),
     )
 
 
@@ -283,6 +324,26 @@ def _era(value: Any, where: str) -> str:
         return check_era(value, where)
     except ValueError as exc:
         raise LoadError(str(exc)) from None
+
+
+def _join(block: Any, where: str) -> Join | None:
+    """``join: {source: deals, on: key}`` or ``on: {left: a, right: b}``, ``how: left`` (the only one)."""
+    if block is None:
+        return None
+    if not isinstance(block, dict) or not block.get("source") or not block.get("on"):
+        raise LoadError(f"{where}: 'join' must be a mapping such as {{source: closed_deals, on: mql_id}}")
+    extra = sorted(set(block) - {"source", "on", "how"})
+    if extra:
+        raise LoadError(f"{where}: unknown key(s) {extra} in 'join'; expected: source, on, how")
+    how = str(block.get("how", "left")).lower()
+    if how != "left":
+        raise LoadError(f"{where}: join how={how!r} is not supported; a left join keeps every row of the source")
+    on = block["on"]
+    if isinstance(on, dict):
+        if not on.get("left") or not on.get("right"):
+            raise LoadError(f"{where}: join 'on' must name a column, or give {{left: column, right: column}}")
+        return Join(str(block["source"]), str(on["left"]), str(on["right"]), how)
+    return Join(str(block["source"]), str(on), str(on), how)
 
 
 def _where(block: Any, where: str) -> dict[str, tuple[str, ...]]:

@@ -30,7 +30,8 @@ class DataQualityReport:
         What the source holds that was not read, with the reason: files that are not tables (README,
         JSON...), files a mapping declares ``ignore:``, rows a mapping's ``where:`` leaves out.
     as_of : pandas.Timestamp
-        The as-of moment the checks used.
+        The data's as-of moment: the one given to the loader, else the latest event recorded in the data
+        (never the clock; future-dated events are checked against the later of the two).
     """
 
     counts: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=COUNT_COLUMNS))
@@ -53,9 +54,11 @@ class DataQualityReport:
     def problem_summary(self) -> pd.DataFrame:
         """Problems counted by table, column and check, most frequent first."""
         if self.rejected.empty:
-            return pd.DataFrame(columns=["table", "column", "check", "problems", "example"])
+            return pd.DataFrame(columns=["table", "column", "check", "problems", "example", "example_value",
+                                         "example_row"])
         grouped = self.rejected.fillna({"column": "(row)"}).groupby(["table", "column", "check"], sort=False)
-        out = grouped.agg(problems=("row", "size"), example=("message", "first")).reset_index()
+        out = grouped.agg(problems=("row", "size"), example=("message", "first"), example_value=("value", "first"),
+                          example_row=("row", "first")).reset_index()
         return out.sort_values(["problems", "table"], ascending=[False, True], kind="stable").reset_index(drop=True)
 
     def summary(self) -> str:
@@ -74,7 +77,8 @@ class DataQualityReport:
             total = int(counts["rejected"].sum())
             lines.append(f"{total:,} row(s) rejected; problems by table, column and check:")
             for p in self.problem_summary().itertuples(index=False):
-                lines.append(f"  {p.table}.{p.column} [{p.check}] x{p.problems}: {p.example}")
+                shown = "" if pd.isna(p.example_value) else f"; e.g. row {p.example_row}: {str(p.example_value)[:60]!r}"
+                lines.append(f"  {p.table}.{p.column} [{p.check}] x{p.problems}: {p.example}{shown}")
         return "\n".join(lines)
 
     def write_quarantine(self, directory: str | Path) -> list[Path]:

@@ -27,7 +27,7 @@ from salesops.kpi.calendar import count_working_days, holiday_dates, working_day
 from salesops.kpi.churn import monthly_churn
 from salesops.kpi.cycle import cycle_curves, cycle_durations, sales_cycle
 from salesops.kpi.ltv import ClvFit, fit_clv, ltv_to_cac, rfm, subscription_ltv, transactional_ltv
-from salesops.kpi.retention import cohort_retention
+from salesops.kpi.retention import cohort_retention, repeat_purchase_retention
 from salesops.kpi.seasonality import bookings, q4_uplift
 from salesops.kpi.win_rate import rep_win_rates, win_rates
 
@@ -50,6 +50,7 @@ __all__ = [
     "new_customers",
     "q4_uplift",
     "rep_win_rates",
+    "repeat_purchase_retention",
     "rfm",
     "sales_cycle",
     "subscription_ltv",

@@ -16,7 +16,9 @@ from salesops.io.data import SalesData
 from salesops.schema.tables import TABLES
 
 __all__ = [
+    "BY_SEGMENT",
     "PERIODS",
+    "DefaultBy",
     "MissingDataError",
     "Period",
     "add_dimension",
@@ -28,7 +30,9 @@ __all__ = [
     "opportunities_with",
     "period_label",
     "require",
+    "resolve_by",
     "slug",
+    "whole_company_note",
 ]
 
 Period = Literal["month", "quarter", "year"]
@@ -38,6 +42,55 @@ PERIODS: dict[str, str] = {"month": "M", "quarter": "Q", "year": "Y"}
 
 class MissingDataError(ValueError):
     """The data lack a table or column a KPI needs; the message names it and what it prevents."""
+
+
+class DefaultBy(str):
+    """A grouping used by default: when the data lack it, the KPI covers the whole company and says so.
+
+    A plain string passed by the caller is a request, and its absence an error; this subclass marks the
+    function's own default (``by=BY_SEGMENT``), which gives way to "no grouping" with a note in
+    ``result.attrs["note"]`` (see :func:`resolve_by`).
+    """
+
+    __slots__ = ()
+
+
+#: The default breakdown of the win-rate, cycle and churn KPIs: the account's (else the owner's) segment.
+BY_SEGMENT = DefaultBy("segment")
+
+
+def whole_company_note(name: str, reason: str) -> str:
+    """The sentence a KPI result carries when its default grouping ``name`` fell back to the whole company."""
+    return f"Shown for the whole company, not by {name.replace('_', ' ')}: {reason.rstrip('.')}."
+
+
+def resolve_by(
+    data: SalesData, by: str | Sequence[str] | None, *, purpose: str, table: pd.DataFrame | None = None
+) -> tuple[str | Sequence[str] | None, str]:
+    """``(by, note)``: ``by`` as given, or ``(None, sentence)`` when it is a :class:`DefaultBy` the data lack.
+
+    Parameters
+    ----------
+    data : SalesData
+        The loaded CRM.
+    by : str, list of str or None
+        The caller's grouping. Only a :class:`DefaultBy` may fall back; anything else is returned unchanged
+        (and raises :class:`MissingDataError` later when absent, as asked).
+    purpose : str
+        What the grouping is for, in the note.
+    table : DataFrame, optional
+        The opportunities (default ``data.opportunities``) the dimension is added to.
+    """
+    if not isinstance(by, DefaultBy):
+        return by, ""
+    opps = table if table is not None else getattr(data, "opportunities", None)
+    if opps is None:
+        return by, ""  # the KPI itself will say the table is missing
+    try:
+        add_dimension(data, opps, str(by), purpose)
+    except MissingDataError as err:
+        return None, whole_company_note(str(by), str(err))
+    return str(by), ""
 
 
 def require(data: SalesData, table: str, columns: Sequence[str] = (), *, purpose: str) -> pd.DataFrame:

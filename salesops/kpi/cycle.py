@@ -15,6 +15,7 @@ import pandas as pd
 
 from salesops.io.data import SalesData
 from salesops.kpi._common import (
+    BY_SEGMENT,
     MissingDataError,
     as_day,
     as_naive_days,
@@ -22,6 +23,7 @@ from salesops.kpi._common import (
     group_keys,
     opportunities_with,
     period_label,
+    resolve_by,
 )
 from salesops.stats import kaplan_meier, km_median
 
@@ -98,7 +100,7 @@ def cycle_durations(
 
 def sales_cycle(
     data: SalesData,
-    by: str | Sequence[str] | None = "segment",
+    by: str | Sequence[str] | None = BY_SEGMENT,
     period: str | None = None,
     *,
     outcome: Outcome = "won",
@@ -126,7 +128,8 @@ def sales_cycle(
     data : SalesData
         Needs ``opportunities``.
     by : str, list of str or None
-        Dimensions (default the account's ``segment``).
+        Dimensions (default the account's ``segment``; without segments in the data, the whole company,
+        and ``attrs["note"]`` says so).
     period : {"month", "quarter", "year"} or None
         Cohorts by created date.
     outcome : {"won", "closed"}
@@ -142,6 +145,7 @@ def sales_cycle(
         One row per group: keys, ``deals, ended, censored, median, lower, upper, naive_median, mean_ended,
         note`` (``note`` explains a missing median, e.g. too few cycles ended yet).
     """
+    by, note = resolve_by(data, by, purpose=_PURPOSE)
     frame = cycle_durations(data, by, period, outcome=outcome, as_of=as_of, created_from=created_from, types=types)
     keys = group_keys(by, period)
     if not keys:
@@ -165,12 +169,15 @@ def sales_cycle(
         })
     columns = [*keys, "deals", "ended", "censored", "median", "lower", "upper", "naive_median", "mean_ended", "note"]
     out = pd.DataFrame(rows, columns=columns)
-    return out.drop(columns="_all") if "_all" in out.columns else out
+    out = out.drop(columns="_all") if "_all" in out.columns else out
+    if note:
+        out.attrs["note"] = note
+    return out
 
 
 def cycle_curves(
     data: SalesData,
-    by: str | Sequence[str] | None = "segment",
+    by: str | Sequence[str] | None = BY_SEGMENT,
     *,
     outcome: Outcome = "won",
     as_of: Any = None,
@@ -190,6 +197,7 @@ def cycle_curves(
     DataFrame
         keys, ``time, at_risk, events, survival, lower, upper``, starting at ``time`` 0 with survival 1.
     """
+    by, note = resolve_by(data, by, purpose=_PURPOSE)
     frame = cycle_durations(data, by, None, outcome=outcome, as_of=as_of, created_from=created_from, types=types)
     keys = group_keys(by, None)
     if not keys:
@@ -208,4 +216,7 @@ def cycle_curves(
         parts.append(km)
     out = pd.concat(parts, ignore_index=True)
     out = out[[*keys, "time", "at_risk", "events", "survival", "lower", "upper"]]
-    return out.drop(columns="_all") if "_all" in out.columns else out
+    out = out.drop(columns="_all") if "_all" in out.columns else out
+    if note:
+        out.attrs["note"] = note
+    return out

@@ -198,6 +198,36 @@ class ClvFit:
         out["parameter"] = out["parameter"].replace({"v": "gamma"})
         return out[["model", "parameter", "estimate", "se", "lower", "upper"]]
 
+    def reliability(self) -> list[str]:
+        """Sentences naming why the fit should not be trusted; empty when nothing is wrong.
+
+        Flagged: an optimiser that did not converge; a shape parameter (r, a, b, p, q) that ran to the edge
+        of what the model expresses (below 1e-4 or above 1e4: the likelihood kept improving towards a limit,
+        e.g. a = 2e-8 with b = 434,520 means "nobody drops out", a boundary and not an estimate); an interval
+        that is unbounded, not computable, or spans more than four orders of magnitude.
+        """
+        out: list[str] = []
+        models = {"bgnbd": ("BG/NBD purchase model", self.transactions),
+                  "gamma_gamma": ("Gamma-Gamma spend model", self.spend)}
+        for label, fitted in models.values():
+            if fitted is not None and not getattr(fitted, "converged_", True):
+                out.append(f"The {label} did not converge, so its parameters are not maximum-likelihood estimates.")
+        for r in self.params().itertuples(index=False):
+            label = models[r.model][0]
+            est, lo, hi, se = (float(v) for v in (r.estimate, r.lower, r.upper, r.se))
+            shape = r.parameter in ("r", "a", "b", "p", "q")
+            if shape and (est < 1e-4 or est > 1e4):
+                out.append(f"In the {label}, {r.parameter} = {est:.3g} lies at the boundary of what the model can "
+                           "express: the fit ran to a limit instead of settling on a value, so its predictions "
+                           "are unreliable.")
+            elif not (np.isfinite(se) and np.isfinite(hi) and lo > 0):
+                out.append(f"In the {label}, the interval of {r.parameter} is unbounded or cannot be computed "
+                           f"({lo:.3g} to {hi:.3g}): the data do not pin it down, so the predictions are unreliable.")
+            elif hi / lo > 1e4:
+                out.append(f"In the {label}, the interval of {r.parameter} spans {lo:.3g} to {hi:.3g}: the data "
+                           "barely pin it down, so the predictions are unreliable.")
+        return out
+
 
 def fit_clv(summary: pd.DataFrame, *, penalizer: float = 0.0) -> ClvFit:
     r"""Fit BG/NBD (repeat purchases) and, with ``monetary_value``, Gamma-Gamma (spend) by maximum likelihood.

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from salesops.caught import caught_warnings
 from salesops.io.data import SalesData
 from salesops.kpi._common import MissingDataError, as_day, slug
 from salesops.kpi.activity import activity_distribution, activity_per_working_day
@@ -48,6 +49,7 @@ __all__ = [
     "kpi_panels",
     "ltv_panel",
     "panel_metrics",
+    "quiet_panel",
     "rep_panel",
     "review_window",
     "win_rate_panel",
@@ -778,6 +780,9 @@ def clv_panel(data: SalesData, window: Window, *, horizon_months: int = 12, marg
             f"{horizon_months} months a customer is expected to be worth **{_num(customers['clv'].mean(), 2)}** on "
             f"average (median {_num(customers['clv'].median(), 2)}); "
             f"{_pct((customers['prob_alive'] > 0.5).mean(), 0)} of customers are more likely alive than not.")
+    doubts = fit.reliability()
+    if doubts:
+        text += "\n\n**These figures are unreliable.** " + " ".join(doubts)
     panel.text = text
     panel.add_metric("clv.mean_12_months" if horizon_months == 12 else f"clv.mean_{horizon_months}_months",
                      customers["clv"].mean(), "money", "mean expected value of a customer's purchases ahead")
@@ -817,17 +822,27 @@ def kpi_panels(
         raise ValueError(f"quarter {w.label} starts after the data's as-of day {as_day(data.as_of).date()}; "
                          "choose a quarter the data cover")
     by = by or None
-    return {
-        "activity": activity_panel(data, w, holidays=holidays),
-        "win_rate": win_rate_panel(data, w, by),
-        "rep_win_rate": rep_panel(data, w, by),
-        "cycle": cycle_panel(data, w, by),
-        "bookings": bookings_panel(data, w),
-        "cac": cac_panel(data, w, gross_margin),
-        "churn": churn_panel(data, w, by),
-        "ltv": ltv_panel(data, w, gross_margin, by),
-        "clv": clv_panel(data, w),
+    builders: dict[str, Callable[[], Panel]] = {
+        "activity": lambda: activity_panel(data, w, holidays=holidays),
+        "win_rate": lambda: win_rate_panel(data, w, by),
+        "rep_win_rate": lambda: rep_panel(data, w, by),
+        "cycle": lambda: cycle_panel(data, w, by),
+        "bookings": lambda: bookings_panel(data, w),
+        "cac": lambda: cac_panel(data, w, gross_margin),
+        "churn": lambda: churn_panel(data, w, by),
+        "ltv": lambda: ltv_panel(data, w, gross_margin, by),
+        "clv": lambda: clv_panel(data, w),
     }
+    return {name: quiet_panel(build) for name, build in builders.items()}
+
+
+def quiet_panel(build: Callable[[], Panel]) -> Panel:
+    """``build()`` with every library warning it raises caught and said in a sentence on the panel (no warning
+    text or internal path reaches the page; see :mod:`salesops.caught`)."""
+    with caught_warnings() as caught:
+        panel = build()
+    panel.missing += caught.sentences(f"the {panel.title.lower()} figures")
+    return panel
 
 
 def describe_missing(panels: dict[str, Panel]) -> str:

@@ -11,10 +11,18 @@ import pandas as pd
 from salesops.engine import Engine, engine_for
 from salesops.engine.cohorts import revenue_cohorts
 from salesops.io.data import SalesData
-from salesops.kpi._common import PERIODS, MissingDataError, group_keys, require
+from salesops.kpi._common import (
+    PERIODS,
+    MissingDataError,
+    as_day,
+    as_naive_days,
+    group_keys,
+    period_label,
+    require,
+)
 from salesops.kpi.churn import account_dimension
 
-__all__ = ["cohort_retention"]
+__all__ = ["cohort_retention", "repeat_purchase_retention"]
 
 _PURPOSE = "Cohort retention"
 
@@ -103,3 +111,52 @@ def _check_and_dimensions(data: SalesData | Engine, keys: list[str]) -> pd.DataF
         else:
             require(data, "accounts", [k], purpose=f"{_PURPOSE} by {k}")
     return dimensions
+
+
+def repeat_purchase_retention(
+    data: SalesData, cohort: Literal["month", "quarter", "year"] = "quarter", *, max_months: int | None = None,
+    end: Any = None,
+) -> pd.DataFrame:
+    r"""Repeat-purchase retention of a transactional business, by months since each customer's first purchase.
+
+    Customers :math:`c` of a cohort (the period of their first purchase month :math:`s_c`) whose month
+    :math:`s_c + k` is observed (not after the last month, ``end`` or the data's last purchase):
+
+    .. math:: R_k = \frac{\#\{c : c \text{ bought in month } s_c + k\}}{\#\{c\}}, \qquad k \ge 1.
+
+    This is not subscription churn: a customer who skips a month has not left; :math:`R_k` is the share who
+    buy again in that month (BG/NBD, :func:`salesops.kpi.transactional_ltv`, models who is still alive).
+
+    Returns
+    -------
+    DataFrame
+        ``cohort, months_since_start, customers, retained, retention``.
+    """
+    if cohort not in PERIODS:
+        raise ValueError(f"cohort must be one of {', '.join(PERIODS)}, got {cohort!r}")
+    tx = require(data, "transactions", ["customer_id", "date"], purpose="Repeat-purchase retention")
+    month = as_naive_days(tx["date"]).dt.to_period("M")
+    frame = pd.DataFrame({"customer_id": tx["customer_id"].to_numpy(), "month": month.to_numpy()}).drop_duplicates()
+    last = frame["month"].max() if end is None else min(frame["month"].max(), as_day(end).to_period("M"))
+    frame = frame[frame["month"] <= last]
+    first = frame.groupby("customer_id")["month"].min().rename("start")
+    frame = frame.join(first, on="customer_id")
+    frame["k"] = (frame["month"] - frame["start"]).apply(lambda d: d.n)
+    starts = first.to_frame()
+    starts["cohort"] = period_label(starts["start"].dt.to_timestamp(), cohort).to_numpy()
+    starts["observed"] = (last - starts["start"]).apply(lambda d: d.n)
+    horizon = int(starts["observed"].max()) if len(starts) else 0
+    if max_months is not None:
+        horizon = min(horizon, int(max_months))
+    rows = []
+    bought = frame[frame["k"] >= 1].join(starts["cohort"], on="customer_id")
+    for label, group in starts.groupby("cohort", sort=True):
+        hits = bought[bought["cohort"] == label].groupby("k")["customer_id"].nunique()
+        for k in range(1, horizon + 1):
+            n = int((group["observed"] >= k).sum())
+            if n == 0:
+                break
+            retained = int(hits.get(k, 0))
+            rows.append({"cohort": label, "months_since_start": k, "customers": n, "retained": retained,
+                         "retention": retained / n})
+    return pd.DataFrame(rows, columns=["cohort", "months_since_start", "customers", "retained", "retention"])

@@ -25,7 +25,34 @@ __all__ = ["bookings", "q4_uplift"]
 _PURPOSE = "Bookings"
 
 
+def _orders(data: SalesData, by: Sequence[str], as_of: Any, types: Sequence[str] | None, purpose: str) -> pd.DataFrame:
+    """The ``transactions`` of a business without deals as won "deals": one per order (``transaction_id``, else
+    per row), booked on its date (``close_date`` = ``created_date`` = the order's first date), amount summed."""
+    if by or types is not None:
+        raise MissingDataError(f"{purpose} by {', '.join(by) or 'type'} needs the opportunities table; this data "
+                               "holds transactions only.")
+    tx = data.transactions
+    day = as_naive_days(tx["date"])
+    frame = pd.DataFrame({"order": tx["transaction_id"] if "transaction_id" in tx.columns else pd.RangeIndex(len(tx)),
+                          "close_date": day, "amount": tx["amount"].astype(float)})
+    frame["order"] = frame["order"].fillna(pd.Series(np.arange(len(frame)), index=frame.index).astype(str))
+    if as_of is not None:
+        frame = frame[frame["close_date"] <= as_day(as_of)]
+    orders = frame.groupby("order", sort=False).agg(close_date=("close_date", "min"), amount=("amount", "sum"))
+    orders = orders.reset_index(drop=True)
+    orders["created_date"] = orders["close_date"]
+    orders["is_won"] = True
+    return orders
+
+
+def _transactional(data: SalesData) -> bool:
+    """True when the data hold transactions and no opportunities: bookings then come from orders."""
+    return getattr(data, "opportunities", None) is None and getattr(data, "transactions", None) is not None
+
+
 def _won(data: SalesData, by: Sequence[str], as_of: Any, types: Sequence[str] | None, purpose: str) -> pd.DataFrame:
+    if _transactional(data):
+        return _orders(data, by, as_of, types, purpose)
     opps = cut_at(opportunities_with(data, by, purpose=purpose), as_of)
     if types is not None:
         if "type" not in opps.columns:
@@ -43,7 +70,9 @@ def bookings(
     as_of: Any = None,
     types: Sequence[str] | None = None,
 ) -> pd.DataFrame:
-    r"""Bookings per period: the amount of the deals won, placed by close date.
+    r"""Bookings per period: the amount of the deals won, placed by close date (for data holding
+    ``transactions`` and no opportunities: the amount of the orders, by order date, ``won_deals`` counting
+    orders).
 
     .. math:: B_{g,p} = \sum_{i \in g,\ \text{won},\ \text{close\_date}_i \in p} \text{amount}_i
 
@@ -128,8 +157,10 @@ def q4_uplift(
         end = as_day(data.as_of)
     else:
         end = close.max()
-    opps = opportunities_with(data, [], purpose="Q4 seasonality")
-    start = as_naive_days(opps["created_date"]).min()
+    if _transactional(data):
+        start = as_naive_days(data.transactions["date"]).min()
+    else:
+        start = as_naive_days(opportunities_with(data, [], purpose="Q4 seasonality")["created_date"]).min()
     years = [y for y in range(start.year, end.year + 1)
              if pd.Timestamp(y, 1, 1) >= start - pd.Timedelta(days=COMPLETE_SLACK_DAYS)
              and pd.Timestamp(y, 12, 31) <= end + pd.Timedelta(days=COMPLETE_SLACK_DAYS)]

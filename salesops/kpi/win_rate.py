@@ -10,6 +10,7 @@ import pandas as pd
 
 from salesops.io.data import SalesData
 from salesops.kpi._common import (
+    BY_SEGMENT,
     MissingDataError,
     as_day,
     as_naive_days,
@@ -17,6 +18,7 @@ from salesops.kpi._common import (
     group_keys,
     opportunities_with,
     period_label,
+    resolve_by,
 )
 from salesops.stats import fit_beta_prior, shrink_rates, weighted_rate_interval, wilson_interval
 from salesops.stats.shrinkage import BetaPrior
@@ -77,7 +79,7 @@ def closed_deals(
 
 def win_rates(
     data: SalesData,
-    by: str | Sequence[str] | None = "segment",
+    by: str | Sequence[str] | None = BY_SEGMENT,
     period: str | None = None,
     *,
     period_on: str = "close_date",
@@ -104,7 +106,8 @@ def win_rates(
         Needs ``opportunities``; ``accounts`` / ``reps`` / ``leads`` for derived dimensions.
     by : str, list of str or None
         Dimensions: opportunity columns or ``segment`` (account's), ``team``, ``role``, ``rep``, ``channel``,
-        ``industry``, ``region``... (see :func:`salesops.kpi._common.add_dimension`).
+        ``industry``, ``region``... (see :func:`salesops.kpi._common.add_dimension`). The default, the
+        segment, gives way to the whole company when the data have no segment; ``attrs["note"]`` says so.
     period : {"month", "quarter", "year"} or None
         Split by the period of ``period_on`` (default the close date).
     period_on : str
@@ -126,6 +129,7 @@ def win_rates(
         One row per group: keys, ``closed, won, win_rate, lower, upper, closed_value, won_value,
         value_win_rate, value_lower, value_upper``.
     """
+    by, note = resolve_by(data, by, purpose=_PURPOSE)
     closed = closed_deals(data, by, period, period_on=period_on, as_of=as_of, start=start, types=types)
     keys = group_keys(by, period)
     if not keys:
@@ -153,7 +157,10 @@ def win_rates(
         out.insert(len(keys) + 2, "win_rate", out["won"] / out["closed"])
     out.insert(len(keys) + 3, "lower", lower)
     out.insert(len(keys) + 4, "upper", upper)
-    return out.drop(columns="_all") if "_all" in out.columns else out
+    out = out.drop(columns="_all") if "_all" in out.columns else out
+    if note:
+        out.attrs["note"] = note
+    return out
 
 
 def _prior(successes: np.ndarray, trials: np.ndarray, fallback: BetaPrior | None) -> tuple[BetaPrior, str]:
@@ -167,7 +174,7 @@ def _prior(successes: np.ndarray, trials: np.ndarray, fallback: BetaPrior | None
 
 def rep_win_rates(
     data: SalesData,
-    within: str | Sequence[str] | None = "segment",
+    within: str | Sequence[str] | None = BY_SEGMENT,
     period: str | None = None,
     *,
     period_on: str = "close_date",
@@ -200,7 +207,8 @@ def rep_win_rates(
     data : SalesData
         Needs ``opportunities`` (owner_rep_id, is_closed, is_won) and what ``within`` needs.
     within : str, list of str or None
-        Groups reps are compared within (default ``segment``: an Enterprise rep is not ranked against SMB).
+        Groups reps are compared within (default ``segment``: an Enterprise rep is not ranked against SMB;
+        without segments in the data, every rep is compared with every other and ``attrs["note"]`` says so).
     period, period_on, as_of, start, types
         As in :func:`win_rates`.
     prior_start : date-like or "all", optional
@@ -217,6 +225,7 @@ def rep_win_rates(
         One row per group and rep: keys, ``rep_id, closed, won, raw_rate, shrunk_rate, lower, upper,
         weight_on_prior, prior_mean, vs_group, rank_raw, rank_shrunk, prior_source``.
     """
+    within, note = resolve_by(data, within, purpose="Per-rep win rate")
     group = group_keys(within, period)
     closed = closed_deals(data, within, period, period_on=period_on, as_of=as_of, start=start, types=types,
                           purpose="Per-rep win rate")
@@ -265,4 +274,7 @@ def rep_win_rates(
     columns = [*group, "rep_id", "closed", "won", "raw_rate", "shrunk_rate", "lower", "upper", "weight_on_prior",
                "prior_mean", "vs_group", "rank_raw", "rank_shrunk", "prior_source"]
     out = pd.concat(parts, ignore_index=True)[columns] if parts else pd.DataFrame(columns=columns)
-    return out.drop(columns="_all") if "_all" in out.columns else out
+    out = out.drop(columns="_all") if "_all" in out.columns else out
+    if note:
+        out.attrs["note"] = note
+    return out

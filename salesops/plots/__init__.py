@@ -22,6 +22,7 @@ __all__ = [
     "PALETTE",
     "THAI_FONTS",
     "ACCEPTED",
+    "error_extent",
     "REJECTED",
     "set_style",
     "plot_load_counts",
@@ -54,6 +55,17 @@ def font_families() -> list[str]:
                 font_manager.fontManager.addfont(path)
         installed = {f.name for f in font_manager.fontManager.ttflist}
     return ["DejaVu Sans", *[f for f in THAI_FONTS if f in installed], "sans-serif"]
+
+
+def error_extent(value: object, lower: object, upper: object) -> np.ndarray:
+    """The ``yerr`` of an interval ``[lower, upper]`` around ``value``: a 2 x n array of distances, never negative.
+
+    ``[value - lower, upper - value]`` clipped at 0 and with missing values as 0. Floating point can put a
+    bound a hair on the wrong side of its estimate (a Wilson upper bound of 1 - 1e-16 under a rate of
+    exactly 1 when 38 of 38 convert), which matplotlib rejects with "'yerr' must not contain negative values".
+    """
+    v, lo, hi = (np.asarray(a, dtype=float) for a in (value, lower, upper))
+    return np.nan_to_num(np.clip(np.vstack([v - lo, hi - v]), 0.0, None), nan=0.0)
 
 
 def set_style() -> None:

@@ -8,7 +8,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
-from . import PALETTE, _empty, _finish
+from . import PALETTE, _empty, _finish, error_extent
 
 __all__ = ["plot_forecast_vs_quota", "plot_backtest_scores", "plot_backtest_track"]
 
@@ -41,7 +41,7 @@ def plot_forecast_vs_quota(table: pd.DataFrame, by: str | None = None,
         ax.bar(x, vals, bottom=bottom, color=colour, label=name, width=0.6)
         bottom += vals
     if table["p10"].notna().any():
-        ax.errorbar(x, bottom, yerr=[bottom - table["p10"].to_numpy(float), table["p90"].to_numpy(float) - bottom],
+        ax.errorbar(x, bottom, yerr=error_extent(bottom, table["p10"], table["p90"]),
                     fmt="none", ecolor="#323f4b", capsize=6, label="P10-P90")
     if "quota" in table.columns and table["quota"].notna().any():
         ax.scatter(x, table["quota"], marker="_", s=900, color="black", linewidths=2.5, label="quota", zorder=3)

@@ -13,7 +13,7 @@ import pandas as pd
 from matplotlib.colors import LinearSegmentedColormap, TwoSlopeNorm
 from matplotlib.figure import Figure
 
-from salesops.plots import PALETTE, _empty, _finish
+from salesops.plots import PALETTE, _empty, _finish, error_extent
 
 __all__ = [
     "plot_bottleneck_map",
@@ -278,7 +278,7 @@ def plot_lead_funnel(
         ax.errorbar(
             x,
             rate,
-            yerr=np.vstack([rate - lower, upper - rate]),
+            yerr=error_extent(rate, lower, upper),
             fmt="o-",
             color=PALETTE[0],
             ecolor=PALETTE[4],
@@ -323,7 +323,7 @@ def plot_speed_to_lead(
     rate, lower, upper = (bands[c].to_numpy(float) for c in ("rate", "lower", "upper"))
     ax.bar(x, rate, color=PALETTE[1])
     ax.errorbar(
-        x, rate, yerr=np.vstack([rate - lower, upper - rate]), fmt="none", ecolor="#3e4c59", capsize=4
+        x, rate, yerr=error_extent(rate, lower, upper), fmt="none", ecolor="#3e4c59", capsize=4
     )
     for xi, n in zip(x, bands["mqls"], strict=True):
         ax.annotate(

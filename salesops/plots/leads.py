@@ -15,7 +15,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import PercentFormatter
 
-from salesops.plots import PALETTE, _empty, _finish
+from salesops.plots import PALETTE, _empty, _finish, error_extent
 
 __all__ = [
     "plot_calibration",
@@ -48,7 +48,7 @@ def plot_lift(lift: pd.DataFrame, title: str = "Conversion by score decile", mis
     fig, ax = plt.subplots(figsize=(9, 4.2))
     x = lift["decile"].to_numpy()
     rate = lift["rate"].to_numpy()
-    err = np.vstack([rate - lift["lower"].to_numpy(), lift["upper"].to_numpy() - rate])
+    err = error_extent(rate, lift["lower"], lift["upper"])
     ax.bar(x, rate, color=PALETTE[0], yerr=err, capsize=3, ecolor="#52606d")
     base = float((lift["conversions"].sum()) / lift["leads"].sum())
     ax.axhline(base, color=PALETTE[2], linestyle="--", linewidth=1.2, label=f"all leads {base:.1%}")
@@ -80,7 +80,7 @@ def plot_calibration(calibration: pd.DataFrame, title: str = "Predicted against 
     fig, ax = plt.subplots(figsize=(5.6, 5))
     p = calibration["mean_predicted"].to_numpy()
     o = calibration["observed_rate"].to_numpy()
-    err = np.vstack([o - calibration["lower"].to_numpy(), calibration["upper"].to_numpy() - o])
+    err = error_extent(o, calibration["lower"], calibration["upper"])
     top = float(max(p.max(), calibration["upper"].max()) * 1.1)
     ax.plot([0, top], [0, top], color="#9aa5b1", linestyle="--", linewidth=1, label="perfect calibration")
     ax.errorbar(p, o, yerr=err, fmt="o", color=PALETTE[0], capsize=3, label="bins of leads (95% interval)")

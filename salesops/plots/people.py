@@ -13,7 +13,7 @@ from matplotlib.colors import TwoSlopeNorm
 from matplotlib.figure import Figure
 from matplotlib.ticker import PercentFormatter
 
-from salesops.plots import PALETTE, _empty, _finish
+from salesops.plots import PALETTE, _empty, _finish, error_extent
 
 __all__ = ["plot_coaching_map", "plot_first_deal", "plot_ramp_curve", "plot_training_trends"]
 
@@ -105,7 +105,7 @@ def plot_training_trends(means: pd.DataFrame, effect: float | None = None, perio
     for i, (group, g) in enumerate(means.sort_values("period").groupby("group")):
         off = -0.08 if group == "treated" else 0.08
         x = g["period"].to_numpy() + off
-        ax.errorbar(x, g["mean"], yerr=[g["mean"] - g["lower"], g["upper"] - g["mean"]], fmt="o-",
+        ax.errorbar(x, g["mean"], yerr=error_extent(g["mean"], g["lower"], g["upper"]), fmt="o-",
                     color=colors.get(group, PALETTE[i]), capsize=2, label=f"{group} reps", linewidth=1.5)
     ax.axvline(-0.5, color=PALETTE[5], linestyle="--", linewidth=1)
     ax.annotate("programme", (-0.5, 1.0), xycoords=("data", "axes fraction"), xytext=(4, -12),

@@ -34,16 +34,20 @@ from salesops.summary.narrative import (
     narrative,
     optional_insights,
 )
+from salesops.summary.page import ExecutiveSummary, data_limits, executive_summary, summary_dimension
 
 __all__ = [
     "COVERAGE_RULE",
+    "ExecutiveSummary",
     "KPIS",
     "KPI_LABELS",
     "KPI_UNITS",
     "MOVER_KPIS",
     "Insights",
     "biggest_movers",
+    "data_limits",
     "decompose_change",
+    "executive_summary",
     "format_value",
     "headline_kpis",
     "headline_table",
@@ -55,6 +59,7 @@ __all__ = [
     "quarter_kpis",
     "quarter_quota",
     "reporting_currency",
+    "summary_dimension",
     "summary_metrics",
     "trailing_quarters",
 ]

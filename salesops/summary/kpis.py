@@ -37,6 +37,8 @@ __all__ = [
     "KPI_LABELS",
     "KPI_UNITS",
     "KPIS",
+    "NO_DEALS",
+    "NO_LOST_DEALS",
     "as_quarter",
     "headline_kpis",
     "kpis_by_quarter",
@@ -240,8 +242,11 @@ def quarter_kpis(
         ``lower``/``upper`` are set for the win rate only; ``n`` is the count behind the value.
     """
     q = as_quarter(quarter)
+    if getattr(data, "opportunities", None) is None and getattr(data, "transactions", None) is not None:
+        return _transaction_kpis(data, q, by)
     opps = _require(data, "opportunities", "Headline KPIs")
     start, end = _bounds(q)
+    no_lost = not bool((opps["is_closed"].astype(bool) & ~opps["is_won"].astype(bool)).any())
     dim = _dimension(data, opps, by, rep_col="owner_rep_id", account_col="account_id", purpose="Headline KPIs")
     closed = opps["is_closed"].astype(bool) & opps["close_date"].between(start, end)
     won = closed & opps["is_won"].astype(bool)
@@ -265,7 +270,7 @@ def quarter_kpis(
         add(g, "deals_won", n_won, n_won)
         if n_closed:
             lo, hi = wilson_interval(n_won, n_closed, confidence)
-            add(g, "win_rate", n_won / n_closed, n_closed, lo, hi)
+            add(g, "win_rate", n_won / n_closed, n_closed, lo, hi, note=NO_LOST_DEALS if no_lost else "")
         else:
             add(g, "win_rate", np.nan, 0, note="no deal closed")
         add(g, "avg_deal_size", bookings / n_won if n_won else np.nan, n_won)
@@ -289,6 +294,38 @@ def quarter_kpis(
     out["_o"] = out["kpi"].map(order)
     out["_g"] = out["group"].map({g: i for i, g in enumerate(groups)})
     return out.sort_values(["_g", "_o"], kind="mergesort").drop(columns=["_o", "_g"]).reset_index(drop=True)
+
+
+#: The note of a win rate computed on data that hold no lost deal at all.
+NO_LOST_DEALS = ("the data hold no lost deal, only won ones (and open ones), so the win rate is 100% by "
+                 "construction and says nothing about how often deals are lost")
+#: The note of the KPIs that need deals when the data hold transactions only.
+NO_DEALS = "the data hold transactions (orders) but no opportunities table, so there are no deals to count"
+
+
+def _transaction_kpis(data: SalesData, q: Quarter, by: str | None) -> pd.DataFrame:
+    """The headline KPIs of a transactional business: bookings are the amount of the quarter's transactions,
+    ``n`` the number of orders (distinct ``transaction_id``, else rows); the deal KPIs are NaN with a note."""
+    tx = data.transactions
+    start, end = _bounds(q)
+    days = pd.to_datetime(tx["date"])
+    days = days.dt.tz_convert(None) if getattr(days.dt, "tz", None) is not None else days
+    in_q = tx[days.dt.normalize().between(start, end)]
+    dim = _dimension(data, in_q, by, rep_col=None, account_col=None, purpose="Headline KPIs")
+    all_dim = _dimension(data, tx, by, rep_col=None, account_col=None, purpose="Headline KPIs")
+    rows = []
+    for g in _groups(all_dim):
+        part = in_q[dim == g]
+        orders = part["transaction_id"].nunique() if "transaction_id" in part.columns else len(part)
+        for kpi in KPIS:
+            if kpi == "bookings":
+                rows.append({"period": str(q), "group": g, "kpi": kpi, "value": float(part["amount"].sum()),
+                             "lower": np.nan, "upper": np.nan, "n": float(orders),
+                             "note": "amount of the quarter's transactions (orders)"})
+            else:
+                rows.append({"period": str(q), "group": g, "kpi": kpi, "value": np.nan, "lower": np.nan,
+                             "upper": np.nan, "n": 0.0, "note": NO_DEALS})
+    return pd.DataFrame(rows, columns=["period", "group", "kpi", "value", "lower", "upper", "n", "note"])
 
 
 def _pipeline_rows(data: SalesData, q: Quarter, by: str | None, groups: Sequence[Any]) -> list[dict[str, Any]]:

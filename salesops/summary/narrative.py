@@ -229,6 +229,7 @@ def narrative(
     currency: str = "",
     top: int = 3,
     escape: bool = True,
+    limits: Sequence[str] = (),
 ) -> list[str]:
     """Turn the summary's numbers into short paragraphs (Markdown), in the order a CRO reads them.
 
@@ -258,6 +259,9 @@ def narrative(
     escape : bool
         Make group names and labels coming from the data inert (HTML-escaped, Markdown marks backslash-escaped;
         default on: the text is shown as Markdown).
+    limits : sequence of str
+        What the data cannot show (:func:`salesops.summary.data_limits`): said in a paragraph of their own,
+        and instead of "none flagged" when no risk was found, since the missing figures could hide one.
 
     Returns
     -------
@@ -271,7 +275,8 @@ def narrative(
 
     b = _get(headline, "bookings")
     if b is not None:
-        text = (f"**Bookings** in {q} were {fmt(b['value'], 'currency')} from {fmt(b['n'], 'deals')} deals won, "
+        counted = "orders" if "transactions" in str(b.get("note") or "") else "deals won"
+        text = (f"**Bookings** in {q} were {fmt(b['value'], 'currency')} from {fmt(b['n'], 'deals')} {counted}, "
                 f"{_change_text(b['change_vs_previous'], 'bookings')} on {q.previous()} and "
                 f"{_change_text(b['change_vs_last_year'], 'bookings')} on {Quarter(q.year - 1, q.q)}")
         if math.isfinite(b["vs_target"]):
@@ -283,6 +288,8 @@ def narrative(
         text = (f"The **win rate** was {fmt(w['value'], 'share')} (95% interval {fmt(w['lower'], 'share')} to "
                 f"{fmt(w['upper'], 'share')}, {w['n']:.0f} deals closed), "
                 f"{_change_text(w['change_vs_last_year'], 'win_rate')} on a year ago")
+        if isinstance(w.get("note"), str) and w["note"]:
+            text += f" (but {w['note']})"
         s = _get(headline, "avg_deal_size")
         c = _get(headline, "median_cycle_days")
         if s is not None and c is not None:
@@ -349,7 +356,16 @@ def narrative(
             if math.isfinite(r["upper"]) and math.isfinite(r["last_year"]) and r["upper"] < r["last_year"]:
                 risks.append(f"the {esc(str(r['group']))} win rate ({fmt(r['value'], 'share')}) is significantly "
                              f"below last year's {fmt(r['last_year'], 'share')}")
-    paras.append("**Risks**: " + ("; ".join(risks) + "." if risks else "none flagged by the headline numbers."))
+    if risks:
+        paras.append("**Risks**: " + "; ".join(risks) + (
+            "; others cannot be judged from these data (see what the data cannot show below)." if limits else "."))
+    elif limits:
+        paras.append("**Risks**: none flagged by the headline numbers that these data allow; they cannot be "
+                     "judged fully (see what the data cannot show below).")
+    else:
+        paras.append("**Risks**: none flagged by the headline numbers.")
+    if limits:
+        paras.append("**What these data cannot show**: " + " ".join(esc(str(x)) for x in limits))
 
     if insights.bottlenecks is not None:
         if insights.bottlenecks.empty:

@@ -63,7 +63,7 @@ def test_as_of(crm):
     # closed deal's close date is an event; O3, created later, is rejected)
     data = salesops.load(crm)
     assert data.as_of == pd.Timestamp("2024-03-28 23:59:59.999999", tz="UTC")
-    assert data.quality.as_of > data.as_of  # the checks used "now"
+    assert data.quality.as_of == data.as_of  # the data's own as-of is reported, never the clock
 
 
 def test_a_row_with_three_problems_counts_once(crm):
@@ -74,7 +74,12 @@ def test_a_row_with_three_problems_counts_once(crm):
     assert sorted(o2["check"]) == ["close_after_created", "foreign_key", "min_value"]
     assert set(o2["row"]) == {2} and set(o2["source"]) == {str(crm / "opportunities.csv")}
     summary = data.quality.problem_summary()
-    assert set(summary.columns) == {"table", "column", "check", "problems", "example"}
+    assert set(summary.columns) == {"table", "column", "check", "problems", "example", "example_value", "example_row"}
+    # validate's summary shows an offending value for every problem group
+    text = data.quality.summary()
+    lines = [line for line in text.splitlines() if line.startswith("  opportunities.")]
+    assert lines and all("e.g. row " in line for line in lines)
+    assert "e.g. row 2: " in text and "e.g. row 3: '=HYPERLINK" in text
 
 
 def test_quarantine_keeps_rows_as_read(crm, tmp_path):

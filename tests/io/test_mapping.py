@@ -226,3 +226,85 @@ def test_frames_keep_their_values_with_a_mapping(tmp_path):
     folder = _write(tmp_path / "src", {"people.csv": "Id,Name,Role,Hire Date\nU1,Ana,AE,2024-01-02\n"})
     data = salesops.load(folder, mapping={"tables": {"reps": {"from": "people", "columns": {"rep_id": "Id"}}}}, as_of=AS_OF)
     assert data.reps.iloc[0].to_dict() == {"rep_id": "U1", "name": "Ana", "role": "AE", "hire_date": pd.Timestamp("2024-01-02")}
+
+
+@pytest.mark.parametrize(("hint", "text", "expected"), [
+    ("dayfirst", "26-02-2018 19:58", "2018-02-26 19:58"),
+    ("dayfirst", "26/02/2018", "2018-02-26 00:00"),
+    ("dayfirst", "03.04.2018 07:05:09", "2018-04-03 07:05:09"),
+    ("monthfirst", "02-26-2018 19:58", "2018-02-26 19:58"),
+    ("monthfirst", "02/26/2018 7:58 PM", "2018-02-26 19:58"),
+    ("iso", "2018-02-26T19:58:00", "2018-02-26 19:58"),
+    ("iso", "2018-02-26", "2018-02-26 00:00"),
+])
+def test_date_shorthands_take_an_optional_time(tmp_path, hint, text, expected):
+    folder = _write(tmp_path / "src", {"leads.csv": f"id,first_contact,origin\nL1,{text},web\n"})
+    mapping = {"date_format": hint, "tables": {"leads": {
+        "from": "leads", "columns": {"lead_id": "id", "created_at": "first_contact", "source": "origin"}}}}
+    data = salesops.load(folder, mapping=mapping, as_of=AS_OF)
+    assert data.quality.ok, data.quality.rejected
+    assert data.leads["created_at"].iloc[0] == pd.Timestamp(expected, tz="UTC")
+    # the same hint per column, under formats:
+    mapping = {"tables": {"leads": {
+        "from": "leads", "columns": {"lead_id": "id", "created_at": "first_contact", "source": "origin"},
+        "formats": {"created_at": {"date_format": hint}}}}}
+    assert salesops.load(folder, mapping=mapping, as_of=AS_OF).leads["created_at"].iloc[0] == pd.Timestamp(
+        expected, tz="UTC")
+
+
+def test_on_invalid_null_keeps_the_row_and_reports_the_cell(tmp_path):
+    files = {
+        "users.csv": "Id,Name\nU1,Ana\n",
+        "companies.csv": "Id,Name\nA1,Acme\n",
+        "deals.csv": ("Id,Account,Owner,Created,Closed,Stage,Amount,Kind\n"
+                      "D1,A1,U1,2024-01-02,2024-02-01,Closed Won,100,new_business\n"
+                      "D2,A1,U1,2024-01-03,2024-02-02,Closed Won,200,Upsell\n"
+                      "D3,A1,U1,2024-01-04,2024-02-03,Closed Lost,300,\n"),
+    }
+    folder = _write(tmp_path / "src", files)
+    deals = {"from": "deals", "columns": {"opportunity_id": "Id", "account_id": "Account", "owner_rep_id": "Owner",
+                                          "created_date": "Created", "close_date": "Closed", "stage": "Stage",
+                                          "amount": "Amount", "type": "Kind"}}
+    base = {"reps": {"from": "users", "columns": {"rep_id": "Id", "name": "Name"}, "constants": {"role": "AE"}},
+            "accounts": {"from": "companies", "columns": {"account_id": "Id", "name": "Name"}}}
+    strict = salesops.load(folder, mapping={"tables": {**base, "opportunities": deals}}, as_of=AS_OF)
+    assert len(strict.opportunities) == 2 and set(strict.quality.rejected["value"]) == {"Upsell"}
+    lenient = {**deals, "on_invalid": {"type": None}}  # YAML's `type: null`
+    data = salesops.load(folder, mapping={"tables": {**base, "opportunities": lenient}}, as_of=AS_OF)
+    assert data.quality.ok and len(data.opportunities) == 3
+    kinds = data.opportunities.set_index("opportunity_id")["type"]
+    assert kinds["D1"] == "new_business" and pd.isna(kinds["D2"]) and pd.isna(kinds["D3"])
+    note = " ".join(data.quality.ignored)
+    assert "1 value(s) of opportunities.type nulled" in note and "'Upsell'" in note
+    # only optional columns, and only null or reject
+    with pytest.raises(LoadError, match="optional columns"):
+        parse_mapping({"tables": {"opportunities": {**deals, "on_invalid": {"amount": "null"}}}}, origin="m.yaml")
+    with pytest.raises(LoadError, match="null or reject"):
+        parse_mapping({"tables": {"opportunities": {**deals, "on_invalid": {"type": "drop"}}}}, origin="m.yaml")
+
+
+def test_join_a_source_onto_another_on_a_key(tmp_path):
+    files = {
+        "users.csv": "Id,Name\nS1,Sam\nS2,Sue\n",
+        "mql_leads.csv": "mql_id,first_contact_date,origin\nM1,2018-01-02,paid\nM2,2018-01-03,organic\n"
+                         "M3,2018-01-04,email\nM4,2018-01-05,paid\n",
+        "closed_deals.csv": "mql_id,sdr_id,origin\nM1,S1,x\nM3,S2,y\nM3,S1,z\n",  # M3 twice: not unique
+    }
+    folder = _write(tmp_path / "src", files)
+    mapping = {"tables": {
+        "reps": {"from": "users", "columns": {"rep_id": "Id", "name": "Name"}, "constants": {"role": "SDR"}},
+        "leads": {"from": "mql_leads", "join": {"source": "closed_deals", "on": "mql_id"},
+                  "columns": {"lead_id": "mql_id", "created_at": "first_contact_date", "source": "origin",
+                              "owner_rep_id": "sdr_id", "persona": "origin_closed_deals"}}}}
+    data = salesops.load(folder, mapping=mapping, as_of=AS_OF)
+    leads = data.leads.set_index("lead_id")
+    assert list(leads.index) == ["M1", "M2", "M3", "M4"]  # a left join: every lead once
+    assert leads.loc["M1", "owner_rep_id"] == "S1" and pd.isna(leads.loc["M2", "owner_rep_id"])
+    assert pd.isna(leads.loc["M3", "owner_rep_id"])  # ambiguous: not picked silently
+    assert leads.loc["M1", "source"] == "paid" and leads.loc["M1", "persona"] == "x"  # clash renamed
+    note = " ".join(data.quality.ignored)
+    assert "2 row(s) share 1 mql_id value(s)" in note and "'M3'" in note
+    bad = {"tables": {"leads": {"from": "mql_leads", "join": {"source": "closed_deals", "on": "mql_id", "how": "inner"},
+                                "columns": {"lead_id": "mql_id"}}}}
+    with pytest.raises(LoadError, match="not supported"):
+        parse_mapping(bad, origin="m.yaml")

@@ -126,6 +126,7 @@ def test_cdnow_published_fits_through_kpi_ltv(cdnow_summary):
     params = fit.params().set_index(["model", "parameter"])
     assert params.loc[("gamma_gamma", "gamma"), "estimate"] == pytest.approx(gg.v_)
     assert (params["lower"] < params["estimate"]).all() and (params["estimate"] < params["upper"]).all()
+    assert fit.reliability() == []  # the published fit is an interior optimum with finite intervals
     clv = transactional_ltv(cdnow_summary, fit=fit, horizon_months=12, annual_discount_rate=0.0)
     # with no discounting, CLV = expected purchases over 12 months x expected spend
     assert clv["clv"].to_numpy() == pytest.approx((clv["expected_purchases"] * clv["expected_spend"]).to_numpy(),
@@ -143,3 +144,33 @@ def test_rfm_of_cdnow_transactions_matches_the_published_summary(cdnow_sample_tr
     assert np.allclose(joined["T"], joined["T_pub"], atol=0.01)
     repeat = joined["frequency"] > 0
     assert np.allclose(joined.loc[repeat, "monetary_value"], joined.loc[repeat, "monetary_value_pub"], atol=0.01)
+
+
+def test_a_fit_at_its_boundary_is_flagged_in_words():
+    # everyone keeps buying to the end of the observation: nobody seems to drop out, a runs to 0
+    rng = np.random.default_rng(0)
+    n = 200
+    x = rng.poisson(5, n).astype(float)
+    summary = pd.DataFrame({"frequency": x, "recency": np.where(x > 0, 52.0 - rng.uniform(0, 0.5, n), 0.0),
+                            "T": 52.0, "monetary_value": rng.gamma(5.0, 10.0, n)})
+    fit = fit_clv(summary)
+    doubts = " ".join(fit.reliability())
+    assert fit.transactions.a_ < 1e-4
+    assert "a = " in doubts and "boundary" in doubts and "unreliable" in doubts
+
+
+def test_repeat_purchase_retention_by_hand(crm):
+    from salesops.kpi import repeat_purchase_retention
+
+    # cohort 2024-01: c1 (buys again in months 1 and 3), c2 (month 1 twice), c3 (never again); c4 starts 2024-03
+    tx = pd.DataFrame({"customer_id": ["c1", "c1", "c1", "c2", "c2", "c2", "c3", "c4", "c4"],
+                       "date": ["2024-01-03", "2024-02-01", "2024-04-09", "2024-01-20", "2024-02-02", "2024-02-20",
+                                "2024-01-31", "2024-03-01", "2024-04-01"],
+                       "amount": 1.0})
+    out = repeat_purchase_retention(crm(transactions=tx), "month").set_index(["cohort", "months_since_start"])
+    jan = out.loc["2024-01"]
+    assert jan.loc[1, "customers"] == 3 and jan.loc[1, "retained"] == 2
+    assert jan.loc[2, "retained"] == 0 and jan.loc[3, "retained"] == 1
+    assert jan.loc[3, "retention"] == pytest.approx(1 / 3)
+    mar = out.loc["2024-03"]
+    assert list(mar.index) == [1] and mar.loc[1, "retained"] == 1  # April is the last month observed

@@ -89,3 +89,14 @@ def test_maven_median_cycle(maven):
     assert closed["median"] == 45 and closed["naive_median"] == 45 and closed["censored"] == 0
     won = sales_cycle(maven, None, outcome="won").iloc[0]
     assert won["median"] == 57
+
+
+def test_default_segment_falls_back_to_the_whole_company(deals, crm):
+    bare = crm(as_of="2025-02-15", opportunities=deals.opportunities)
+    out = sales_cycle(bare)
+    assert len(out) == 1 and "segment" not in out.columns and out["deals"].iloc[0] == 6
+    assert "whole company" in out.attrs["note"]
+    curves = cycle_curves(bare)
+    assert "segment" not in curves.columns and "whole company" in curves.attrs["note"]
+    with pytest.raises(MissingDataError):
+        sales_cycle(bare, "segment")

@@ -56,3 +56,20 @@ def test_sample_q4_seasonality(sample, truth):
     for y in ("2023", "2024", "2025"):
         year = q[q["period"].str.startswith(y)].set_index("period")["bookings"]
         assert year.idxmax() == f"{y}Q4"
+
+
+def test_bookings_and_q4_from_transactions(crm):
+    # two order lines of one order in Q1, one order in each of Q2 and Q3, two orders in Q4 (a complete year)
+    tx = pd.DataFrame({
+        "customer_id": ["c1", "c1", "c2", "c3", "c1", "c2"],
+        "transaction_id": ["i1", "i1", "i2", "i3", "i4", "i5"],
+        "date": ["2024-01-05", "2024-01-05", "2024-05-01", "2024-08-01", "2024-11-01", "2024-12-20"],
+        "amount": [10.0, 20.0, 30.0, 30.0, 50.0, 40.0],
+    })
+    data = crm(as_of="2024-12-31", transactions=tx)
+    out = bookings(data, None, "quarter").set_index("period")
+    assert out.loc["2024Q1", "won_deals"] == 1 and out.loc["2024Q1", "bookings"] == 30.0
+    assert out.loc["2024Q4", "won_deals"] == 2 and out.loc["2024Q4", "bookings"] == 90.0
+    uplift = q4_uplift(data, n_boot=50)
+    assert str(uplift["year"].iloc[0]) == "2024" and uplift["won_deals"].iloc[0] == 5
+    assert uplift["uplift"].iloc[0] == pytest.approx(90.0 / 30.0 - 1.0)

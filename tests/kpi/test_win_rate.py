@@ -155,3 +155,18 @@ def test_maven_win_rate(maven):
     assert out["closed"].iloc[0] == 4238 + 2473
     assert out["win_rate"].iloc[0] == pytest.approx(0.6315, abs=5e-5)
     assert out["won_value"].iloc[0] == pytest.approx(10_005_534)
+
+
+def test_default_segment_falls_back_to_the_whole_company_and_says_so(crm, deals):
+    bare = crm(as_of="2025-06-30", opportunities=deals.opportunities)  # no accounts: no segment anywhere
+    out = win_rates(bare)
+    assert list(out["closed"]) == [7] and "segment" not in out.columns
+    assert "whole company" in out.attrs["note"] and "segment" in out.attrs["note"]
+    reps = rep_win_rates(bare)
+    assert set(reps["rep_id"]) == {"R1", "R2", "R3"} and "whole company" in reps.attrs["note"]
+    # with segments the default still breaks down, silently
+    with_segments = win_rates(deals)
+    assert set(with_segments["segment"]) == {"SMB", "Enterprise"} and "note" not in with_segments.attrs
+    # a grouping asked for by name is not silently dropped
+    with pytest.raises(MissingDataError):
+        win_rates(bare, "segment")

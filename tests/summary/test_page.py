@@ -1,0 +1,76 @@
+"""The executive summary on whatever tables exist: transactions only, no segment, only won deals."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from salesops.io.data import SalesData
+from salesops.summary import data_limits, executive_summary, summary_dimension
+
+
+def _tables(data: SalesData, **changes) -> SalesData:
+    tables = {k: v for k, v in data.tables.items() if v is not None}
+    for name, value in changes.items():
+        if value is None:
+            tables.pop(name, None)
+        else:
+            tables[name] = value
+    return SalesData(tables=tables, as_of=data.as_of, source="test")
+
+
+def test_the_full_tiny_crm_has_no_limit_sentence_about_deals(tiny):
+    s = executive_summary(tiny, "2025Q4")
+    assert s.by_group is not None and s.movers is not None
+    assert not any("lost deal" in x for x in s.limits)
+    assert any(p.startswith("**Bookings**") for p in s.paragraphs)
+
+
+def test_without_segment_the_summary_runs_for_the_whole_company(tiny):
+    accounts = tiny.accounts.drop(columns="segment")
+    reps = tiny.reps.drop(columns="segment")
+    data = _tables(tiny, accounts=accounts, reps=reps)
+    assert summary_dimension(data) is None
+    s = executive_summary(data, "2025Q4")
+    assert s.by_group is None and s.movers is None
+    assert s.headline.loc[s.headline["kpi"].eq("bookings"), "value"].iloc[0] == 400.0
+    assert any("no segment" in x for x in s.limits)
+    assert "What these data cannot show" in s.markdown
+
+
+def test_only_won_deals_say_lost_deals_are_absent_not_none_flagged(tiny):
+    opps = tiny.opportunities
+    data = _tables(tiny, opportunities=opps[~(opps["is_closed"] & ~opps["is_won"])].reset_index(drop=True))
+    s = executive_summary(data, "2025Q4")
+    w = s.headline[s.headline["kpi"].eq("win_rate")].iloc[0]
+    assert w["value"] == 1.0 and "no lost deal" in w["note"]
+    risks = next(p for p in s.paragraphs if p.startswith("**Risks**"))
+    assert "none flagged" not in risks and "cannot be judged" in risks
+    assert "no lost deal" in s.markdown
+
+
+def test_transactions_only(tiny):
+    tx = pd.DataFrame({"customer_id": ["c1", "c1", "c2", "c3"],
+                       "date": pd.to_datetime(["2025-10-02", "2025-11-20", "2025-12-31", "2025-09-30"]),
+                       "amount": [10.0, 20.0, 5.0, 99.0], "transaction_id": ["t1", "t2", "t3", "t4"]})
+    data = SalesData(tables={"transactions": tx}, as_of=pd.Timestamp("2025-12-31 23:59", tz="UTC"), source="test")
+    s = executive_summary(data, "2025Q4")
+    b = s.headline[s.headline["kpi"].eq("bookings")].iloc[0]
+    assert b["value"] == 35.0 and b["n"] == 3
+    win = s.headline[s.headline["kpi"].eq("win_rate")].iloc[0]
+    assert math.isnan(win["value"]) and "no opportunities" in win["note"]
+    assert any("transactions (orders) but no opportunities" in x for x in data_limits(data))
+    assert "3 orders" in s.markdown
+    prev = s.headline.loc[s.headline["kpi"].eq("bookings"), "previous"].iloc[0]
+    assert prev == 99.0
+
+
+def test_only_won_deals_without_other_risks(tiny):
+    opps = tiny.opportunities
+    only_won = opps[~(opps["is_closed"] & ~opps["is_won"])].reset_index(drop=True)
+    data = _tables(tiny, opportunities=only_won, quotas=None)
+    s = executive_summary(data, "2025Q4")
+    risks = next(p for p in s.paragraphs if p.startswith("**Risks**"))
+    assert risks.startswith("**Risks**: none flagged by the headline numbers that these data allow")
+    assert "no quotas table" in s.markdown and "no lost deal" in s.markdown
