@@ -26,11 +26,10 @@ def _stage_sets(engine: Engine) -> tuple[list[str], list[str], list[str]]:
     if engine.has("stages", ["stage", "is_closed", "is_won"]):
         stages = engine.to_pandas("stages")
     else:
-        import yaml
-
         from salesops.paths import templates_dir
+        from salesops.safe_yaml import load_yaml
 
-        stages = pd.DataFrame(yaml.safe_load((templates_dir() / "stages.yaml").read_text(encoding="utf-8"))["stages"])
+        stages = pd.DataFrame(load_yaml(templates_dir() / "stages.yaml")["stages"])
     if "order" in stages.columns:
         stages = stages.sort_values("order", kind="stable")
     closed, won = stages["is_closed"].astype(bool), stages["is_won"].astype(bool)

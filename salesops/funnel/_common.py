@@ -235,11 +235,10 @@ class StageInfo:
 
 
 def _default_stage_rows() -> list[dict]:
-    import yaml
-
     from salesops.paths import templates_dir
+    from salesops.safe_yaml import load_yaml
 
-    return yaml.safe_load((templates_dir() / "stages.yaml").read_text(encoding="utf-8"))["stages"]
+    return load_yaml(templates_dir() / "stages.yaml")["stages"]
 
 
 def stage_info(stages: pd.DataFrame | None = None, seen: Sequence[str] = ()) -> StageInfo:

@@ -19,11 +19,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import yaml
 from scipy import special
 
 from salesops.experiments.common import cutoff_of, known_at, require_table
 from salesops.paths import templates_dir
+from salesops.safe_yaml import load_yaml
 from salesops.stats import fit_beta_prior, shrink_rates
 
 __all__ = ["STAGE_TOPICS", "coaching_signals", "coaching_topics", "rep_rates", "stage_exits"]
@@ -41,7 +41,7 @@ _WIN_TOPIC = "closing: wins fewer of the deals that reach a decision"
 def _stage_table(tables: dict) -> pd.DataFrame:
     st = tables.get("stages")
     if st is None or st.empty:
-        st = pd.DataFrame(yaml.safe_load((templates_dir() / "stages.yaml").read_text(encoding="utf-8"))["stages"])
+        st = pd.DataFrame(load_yaml(templates_dir() / "stages.yaml")["stages"])
     return st
 
 

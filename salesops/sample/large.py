@@ -24,9 +24,9 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
-import yaml
 
 from salesops.paths import templates_dir
+from salesops.safe_yaml import load_yaml
 
 from .large_activity import activities_chunk, activity_counts
 from .large_deals import assign_history_rows, history_chunk, make_opportunities, opportunities_chunk
@@ -132,7 +132,7 @@ def _resolve(size: str | LargeCounts) -> tuple[str, LargeCounts]:
 
 
 def _stages_table() -> pa.Table:
-    rows = yaml.safe_load((templates_dir() / "stages.yaml").read_text(encoding="utf-8"))["stages"]
+    rows = load_yaml(templates_dir() / "stages.yaml")["stages"]
     cols = {
         "stage": pa.array([r["stage"] for r in rows], pa.string()),
         "order": pa.array([int(r["order"]) for r in rows], pa.int64()),
