@@ -16,7 +16,7 @@ import pyarrow as pa
 from . import params as P
 from .large_deals import LEAD_SOURCES, Opportunities
 from .large_leads import CAMPAIGNS, SOURCE_CODES
-from .large_people import AE, MANAGER, NO_END, Reps, rep_ids
+from .large_people import AE, AM, MANAGER, NO_END, Reps, rep_ids
 from .large_util import (
     AS_OF_DAY,
     N_MONTHS,
@@ -85,14 +85,16 @@ def _employed_days(reps: Reps, idx: np.ndarray, start: np.ndarray, end: np.ndarr
 
 
 def quotas_table(reps: Reps, opps: Opportunities) -> dict[str, pa.Array]:
-    """Quarterly ``bookings`` quota of every AE employed in a quarter of the window.
+    """Quarterly ``bookings`` quota of every AE and AM employed in a quarter of the window.
 
-    The full quota of a segment for a year is ``QUOTA_HEADROOM`` (1.15) times the average won bookings per
-    quarter of its tenured AEs (employed the whole quarter, hired at least 365 days before it), rounded to
-    $5,000 (at least $5,000). A rep's quota is ``full * ramp * employed_days / quarter_days`` rounded to $100,
-    with ``ramp = clip(tenure at mid-quarter / 180 days, 0.25, 1)``.
+    AEs of a segment and the AMs (who own most expansions and renewals) each form a quota group. The full
+    quota of a group for a year is ``QUOTA_HEADROOM`` (1.15) times the average won bookings per quarter of its
+    tenured members (employed the whole quarter, hired at least 365 days before it), rounded to $5,000 (at
+    least $5,000). A rep's quota is ``full * ramp * employed_days / quarter_days`` rounded to $100, with
+    ``ramp = clip(tenure at mid-quarter / 180 days, 0.25, 1)``. Together the quotas cover the bookings of the
+    deals the forecast counts (managers own none).
     """
-    ae = np.flatnonzero(reps.role == AE)
+    ae = np.flatnonzero((reps.role == AE) | (reps.role == AM))
     start, end = _quarter_days()
     days = end - start
     emp = _employed_days(reps, ae, start, end)
@@ -105,9 +107,9 @@ def quotas_table(reps: Reps, opps: Opportunities) -> dict[str, pa.Array]:
     np.add.at(booked, (who[keep], month_index(opps.close_day[won][keep]) // 3), opps.amount[won][keep])
     hire = reps.hire_day[ae]
     tenured = (emp >= days[None, :]) & (hire[:, None] <= start[None, :] - 365)
-    seg = reps.segment[ae]
-    full = np.zeros((3, N_QUARTERS // 4))
-    for s in range(3):
+    seg = np.where(reps.role[ae] == AE, reps.segment[ae], 3)  # quota group: AE segment 0-2, AMs 3
+    full = np.zeros((4, N_QUARTERS // 4))
+    for s in range(4):
         for y in range(N_QUARTERS // 4):
             cols = slice(4 * y, 4 * y + 4)
             values = booked[:, cols][tenured[:, cols] & (seg == s)[:, None]]

@@ -90,7 +90,9 @@ def test_territory_settings_design_territories_on_the_scaled_set(folder, data):
 def test_quotas_trainings_events_and_costs_fit_the_reps_and_the_window(data):
     reps = data.reps.set_index("rep_id")
     q = data.quotas
-    assert (reps.loc[q["rep_id"], "role"] == "AE").all() and (q["amount"] > 0).all()
+    assert set(reps.loc[q["rep_id"], "role"]) == {"AE", "AM"} and (q["amount"] > 0).all()
+    won = data.opportunities[data.opportunities["is_won"]]
+    assert won["owner_rep_id"].isin(q["rep_id"]).mean() > 0.95  # the quotas cover the bookings
     assert set(q["period_start"].dt.month) == {1, 4, 7, 10}
     t = data.trainings
     boot = t[t["program"] == "Value Selling Bootcamp"]
