@@ -203,6 +203,7 @@ def _cmd_sample(args: argparse.Namespace) -> int:
         rows = write_large(out, size=args.size, seed=args.seed, progress=sys.stderr.isatty())
         for table, n in rows.items():
             print(f"{table:<22}{n:>14,} rows")
+        print("routing.yaml, territories.yaml: the review's settings, naming only these reps")
         print(f"large synthetic CRM (seed {args.seed}, size {args.size}, Parquet) written to {out.resolve()}")
         return EXIT_OK
     try:
