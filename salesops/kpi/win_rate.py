@@ -174,14 +174,17 @@ def rep_win_rates(
     types: Sequence[str] | None = None,
     prior_start: Any = None,
     confidence: float = 0.95,
+    spread: Literal["likelihood", "moments"] = "likelihood",
 ) -> pd.DataFrame:
     r"""Per-rep win rates shrunk by empirical Bayes towards their group's rate, with each group's own
     between-rep spread, a posterior interval and an under/over-performer flag; ranked within the group.
 
     Within each group (segment, say, and period) rep :math:`j` won :math:`x_j` of :math:`n_j` closed deals,
     :math:`x_j \sim \mathrm{Bin}(n_j, \theta_j)`, and the reps' true rates spread around the group's mean
-    :math:`\mu` with a between-rep variance :math:`\tau^2` of the group's own, both estimated by the method
-    of moments (:func:`salesops.stats.segment_prior.moment_spread`):
+    :math:`\mu` with a between-rep variance :math:`\tau^2` of the group's own: :math:`\hat\mu` the pooled
+    rate and :math:`\hat\tau^2` maximising the beta-binomial marginal likelihood (``spread="likelihood"``)
+    or, with ``spread="moments"``, solving the moment equation
+    (:func:`salesops.stats.segment_prior.moment_spread`):
 
     .. math::
 
@@ -227,6 +230,10 @@ def rep_win_rates(
         deals per rep, a quarter alone often cannot tell the spread from chance.
     confidence : float
         Posterior probability inside ``[lower, upper]``; the flag's level.
+    spread : {"likelihood", "moments"}
+        Estimator of each group's between-rep variance: beta-binomial marginal likelihood with the mean at
+        the group's pooled rate (:func:`salesops.stats.segment_prior.likelihood_variance`; the default, as a
+        rep with three deals then counts for what three deals show) or the moment equation above.
 
     Returns
     -------
@@ -260,14 +267,14 @@ def rep_win_rates(
     prior_keys = [tuple(k) for k in prior_counts[prior_group].itertuples(index=False, name=None)]
     codes = {k: i for i, k in enumerate(dict.fromkeys(prior_keys))}
     fitted = fit_segment_priors(prior_counts["won"].to_numpy(float), prior_counts["closed"].to_numpy(float),
-                                [codes[k] for k in prior_keys])
+                                [codes[k] for k in prior_keys], method=spread)
     priors = {k: fitted[i] for k, i in codes.items()}
     parts = []
     for key, g in counts.groupby(group, dropna=False, observed=True, sort=True):
         key = key if isinstance(key, tuple) else (key,)
         prior = priors.get(tuple(v for k, v in zip(group, key) if k in prior_group))
         if prior is None:  # a group absent from the prior's history (a rep new in the window): its own counts
-            prior = fit_segment_priors(g["won"], g["closed"], np.zeros(len(g)))[0]
+            prior = fit_segment_priors(g["won"], g["closed"], np.zeros(len(g)), method=spread)[0]
         s = rep_posteriors(g["won"].to_numpy(float), g["closed"].to_numpy(float), prior, level=confidence)
         part = g.reset_index(drop=True).copy()
         for col in ("raw_rate", "shrunk_rate", "lower", "upper", "weight_on_prior"):

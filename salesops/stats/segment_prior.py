@@ -19,16 +19,18 @@ from __future__ import annotations
 
 from collections.abc import Hashable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from scipy import special
+from scipy import optimize, special
 
 from salesops.stats._checks import as_float_array, check_confidence
 from salesops.stats.shrinkage import BetaPrior
 
-__all__ = ["SegmentPrior", "fit_segment_priors", "moment_spread", "priors_table", "rep_posteriors"]
+__all__ = [
+    "SegmentPrior", "fit_segment_priors", "likelihood_variance", "moment_spread", "priors_table", "rep_posteriors",
+]
 
 #: Prior concentration used when reps vary no more than chance (between-rep variance 0): the prior then
 #: weighs ten million deals and every rep sits on the mean. The lower bound keeps the prior proper when the
@@ -165,46 +167,101 @@ def _clip_mean(spread: Spread) -> float:
     return spread.mean
 
 
-def fit_segment_priors(successes: Any, trials: Any, segments: Any) -> dict[Hashable, SegmentPrior]:
+def likelihood_variance(successes: Any, trials: Any, means: Any) -> float:
+    r"""Between-group variance :math:`\tau^2` maximising the beta-binomial marginal likelihood, each group at
+    its stratum's mean :math:`\mu_j` (one stratum: all the same).
+
+    .. math::
+
+        \hat\tau^2 = \arg\max_{\tau^2} \sum_j \log B\big(x_j + \kappa_j\mu_j, n_j - x_j + \kappa_j(1-\mu_j)\big)
+        - \log B\big(\kappa_j\mu_j, \kappa_j(1-\mu_j)\big), \qquad
+        \kappa_j = \frac{\mu_j(1-\mu_j)}{\tau^2} - 1,
+
+    searched on a grid of :math:`\log\tau^2` from :math:`\max_j \mu_j(1-\mu_j)/10^7` (a prior of ten
+    million deals) to :math:`0.99\min_j \mu_j(1-\mu_j)`, then refined. Unlike the moments, a rep with three
+    deals and three wins counts for what three deals can show. Returns 0 when the likelihood is highest at
+    the lower end (no spread beyond chance), NaN when no group has two deals.
+    """
+    x = as_float_array(successes, "successes", nonnegative=True).ravel()
+    n = as_float_array(trials, "trials", nonnegative=True).ravel()
+    mu = as_float_array(means, "means").ravel()
+    keep = (n > 0) & (mu > 0) & (mu < 1)
+    x, n, mu = x[keep], n[keep], mu[keep]
+    if x.size < 2 or not np.any(n >= 2):
+        return float("nan")
+    v = mu * (1 - mu)
+    lo, hi = np.log(v.max() / MAX_CONCENTRATION), np.log(0.99 * v.min())
+
+    def nll(log_t2: float) -> float:
+        k = v / np.exp(log_t2) - 1.0
+        a, b = k * mu, k * (1.0 - mu)
+        return -float(np.sum(special.betaln(x + a, n - x + b) - special.betaln(a, b)))
+
+    grid = np.linspace(lo, hi, 80)
+    values = [nll(g) for g in grid]
+    i = int(np.argmin(values))
+    if i == 0:
+        return 0.0
+    step = grid[1] - grid[0]
+    res = optimize.minimize_scalar(nll, bounds=(grid[i] - step, min(grid[i] + step, hi)), method="bounded",
+                                   options={"xatol": 1e-8})
+    return float(np.exp(res.x if res.fun <= values[i] else grid[i]))
+
+
+def fit_segment_priors(successes: Any, trials: Any, segments: Any,
+                       method: Literal["likelihood", "moments"] = "likelihood") -> dict[Hashable, SegmentPrior]:
     r"""One prior per segment, its between-rep variance estimated from its own reps.
 
-    Each segment :math:`s` gets :math:`\mu_s = \bar p_s` and :math:`\tau_s^2 = \hat\tau_s^2` of
-    :func:`moment_spread`. When that is not positive (reps vary no more than chance) or not estimable (one
-    rep), the segment borrows the pooled within-segment variance
+    Each segment :math:`s` gets :math:`\mu_s = \bar p_s` (its pooled rate) and its own
+    :math:`\hat\tau_s^2`: by marginal likelihood (:func:`likelihood_variance`, the default) or by the method
+    of moments (:func:`moment_spread`). When that is not positive (reps vary no more than chance) or not
+    estimable (one rep), the segment borrows the pooled within-segment variance, every rep around its own
+    segment's mean: the likelihood over all segments together, or the moment equations summed,
 
     .. math::
 
         \hat\tau^2_{\text{pooled}} = \frac{\sum_s \big(S_s - (k_s-1)\bar p_s(1-\bar p_s)\big)}
-        {\sum_s \big(N_s - \sum_{j\in s} n_j^2/N_s - (k_s-1)\big)},
+        {\sum_s \big(N_s - \sum_{j\in s} n_j^2/N_s - (k_s-1)\big)}
 
-    the same moment equation summed over segments, each rep around its own segment's mean (``source`` =
-    ``"pooled"``): a segment with one weak rep among steady ones is not declared spread-free on ten reps.
-    When that is not positive either, :math:`\tau^2 = 0` (``"none"``): every rep of the segment sits on
-    :math:`\mu_s` and nobody is flagged there.
+    (``source`` = ``"pooled"``): a segment with one weak rep among steady ones is not declared spread-free
+    on ten reps. When that is not positive either, :math:`\tau^2 = 0` (``"none"``): every rep of the segment
+    sits on :math:`\mu_s` and nobody is flagged there.
 
     Parameters
     ----------
     successes, trials, segments : array-like
         One entry per rep (per group); ``segments`` labels each rep's segment.
+    method : {"likelihood", "moments"}
+        Estimator of the between-rep variances.
 
     Returns
     -------
     dict
         Segment label -> :class:`SegmentPrior`.
     """
+    if method not in ("likelihood", "moments"):
+        raise ValueError(f"method must be 'likelihood' or 'moments', got {method!r}")
     frame = pd.DataFrame({"x": as_float_array(successes, "successes", nonnegative=True).ravel(),
                           "n": as_float_array(trials, "trials", nonnegative=True).ravel()})
     labels = pd.Series(segments).reset_index(drop=True)
     if len(labels) != len(frame):
         raise ValueError(f"segments ({len(labels)}) and trials ({len(frame)}) differ in length")
     frame["s"] = labels
-    spreads = {key: moment_spread(g["x"], g["n"]) for key, g in frame.groupby("s", dropna=False, sort=True)}
-    usable = [sp for sp in spreads.values() if sp.scale > 0 and np.isfinite(sp.excess)]
-    scale = sum(sp.scale for sp in usable)
-    pooled = sum(sp.excess for sp in usable) / scale if scale > 0 else float("nan")
+    groups = dict(list(frame.groupby("s", dropna=False, sort=True)))
+    spreads = {key: moment_spread(g["x"], g["n"]) for key, g in groups.items()}
+    if method == "moments":
+        usable = [sp for sp in spreads.values() if sp.scale > 0 and np.isfinite(sp.excess)]
+        scale = sum(sp.scale for sp in usable)
+        pooled = sum(sp.excess for sp in usable) / scale if scale > 0 else float("nan")
+        owns = {key: sp.variance for key, sp in spreads.items()}
+    else:
+        means = frame["s"].map({key: _clip_mean(sp) for key, sp in spreads.items() if sp.groups})
+        pooled = likelihood_variance(frame["x"], frame["n"], means.fillna(0.0))
+        owns = {key: likelihood_variance(g["x"], g["n"], np.full(len(g), _clip_mean(spreads[key])))
+                if spreads[key].groups else float("nan") for key, g in groups.items()}
     out = {}
     for key, sp in spreads.items():
-        own = sp.variance
+        own = owns[key]
         if own > 0:
             var, source = own, "segment"
         elif pooled > 0:
