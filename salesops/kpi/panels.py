@@ -435,7 +435,7 @@ def rep_panel(data: SalesData, window: Window, within: str | None = "segment", *
         return frame
 
     to_date = rep_win_rates(data, within, as_of=window.as_of, confidence=flag_level)
-    priors = to_date.attrs["priors"]
+    priors = pd.DataFrame(to_date.attrs["priors"])
     priors = priors.rename(columns={within: "group"}) if within else priors.assign(group=ALL)
     panel.frames["priors"] = priors[["group", *[c for c in priors.columns if c != "group"]]]
     flags = tidy(to_date).sort_values(["group", "rank_shrunk"]).reset_index(drop=True)

@@ -240,7 +240,8 @@ def rep_win_rates(
     DataFrame
         One row per group and rep: keys, ``rep_id, closed, won, raw_rate, shrunk_rate, lower, upper,
         weight_on_prior, prior_mean, between_sd, prior_deals, vs_group, prob_below, flag, rank_raw,
-        rank_shrunk, prior_source``; ``attrs["priors"]`` one row per group of the prior.
+        rank_shrunk, prior_source``; ``attrs["priors"]`` one record per group of the prior (keys, ``reps, deals,
+        prior_mean, between_sd, own_between_sd, prior_deals, weight_on_prior, variance_source``).
     """
     within, note = resolve_by(data, within, purpose="Per-rep win rate")
     group = group_keys(within, period)
@@ -298,7 +299,8 @@ def rep_win_rates(
     keys = pd.DataFrame(list(codes), columns=prior_group)
     table = pd.concat([keys, table.drop(columns="_code").reset_index(drop=True)], axis=1)
     out = out.drop(columns="_all") if "_all" in out.columns else out
-    out.attrs["priors"] = table.drop(columns="_all") if "_all" in table.columns else table
+    # records, not a frame: pandas compares attrs when frames are concatenated, and a frame cannot be compared
+    out.attrs["priors"] = (table.drop(columns="_all") if "_all" in table.columns else table).to_dict("records")
     if note:
         out.attrs["note"] = note
     return out
