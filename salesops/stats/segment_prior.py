@@ -3,8 +3,10 @@ r"""Hierarchical (empirical-Bayes beta-binomial) priors per segment, each with i
 Rep :math:`j` of segment :math:`s` wins :math:`x_j` of :math:`n_j` closed deals,
 :math:`x_j \mid \theta_j \sim \mathrm{Bin}(n_j, \theta_j)`, and the reps' true rates spread around their
 segment's mean, :math:`\theta_j \sim \mathrm{Beta}` with mean :math:`\mu_s` and variance :math:`\tau_s^2`
-(the between-rep variance: how much reps of the segment truly differ). Both are estimated by the method of
-moments from the segment's reps (:func:`moment_spread`), so a segment whose reps differ keeps that spread
+(the between-rep variance: how much reps of the segment truly differ). :math:`\mu_s` is the segment's pooled
+rate and :math:`\tau_s^2` is estimated from the segment's reps by beta-binomial marginal likelihood
+(:func:`likelihood_variance`) or the method of moments (:func:`moment_spread`), with a pooled fallback when
+the segment's own estimate is zero (:func:`fit_segment_priors`), so a segment whose reps differ keeps that spread
 instead of being pooled into one rate, and the prior is shown as mean, between-rep SD and the number of
 deals it weighs (:func:`priors_table`). The posterior of each rep is
 :math:`\mathrm{Beta}(\kappa_s\mu_s + x_j, \kappa_s(1-\mu_s) + n_j - x_j)` (:func:`rep_posteriors`), with an
