@@ -178,6 +178,8 @@ def test_rep_flags_come_from_the_posterior_and_name_only_planted_reps(sample_pan
         assert f"**{flags.loc[rep, 'name']}**" in panel.text
     assert "reps truly differ by 2.4 points" in panel.text
     assert dict(zip(panel.table["rep_id"], panel.table["flag"])).get("R0041") == "under"
+    values = _metrics({"rep_win_rate": panel})
+    assert (values["kpi.rep_flags.under"], values["kpi.rep_flags.over"]) == (2, 2)
     # every flag of the page is one of comp.flag_reps's, in the same direction
     comp = flag_reps(performance_index(sample)).set_index("rep_id")
     for rep, f in flagged.items():
