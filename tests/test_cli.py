@@ -55,10 +55,10 @@ def test_review_missing_data_folder_exits_2(cli, tmp_path):
 
 
 def test_review_refuses_a_password_in_the_url(cli, tmp_path):
-    run = cli("review", "--data", "postgresql://ann:secret@localhost/crm", "--out", tmp_path / "out")
+    run = cli("review", "--data", "postgresql://ann:hunter2@localhost/crm", "--out", tmp_path / "out")
     assert run.code == 2
     assert "${VARIABLE}" in run.stderr
-    assert "secret" not in run.stderr
+    assert "hunter2" not in run.stderr
 
 
 def test_review_with_a_failed_notebook_exits_1(cli, mini_crm, fixture_notebooks, tmp_path):
