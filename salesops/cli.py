@@ -109,9 +109,15 @@ def _check_as_of(text: str | None) -> None:
 
 
 def _check_source(data: str) -> None:
+    from salesops.io.urls import SecretInUrlError, check_url_secrets
     from salesops.span import is_database_url
 
-    if not is_database_url(data) and not Path(data).exists():
+    if is_database_url(data):
+        try:
+            check_url_secrets(data)
+        except SecretInUrlError as exc:
+            raise _UsageError(str(exc)) from None
+    elif not Path(data).exists():
         raise _UsageError(f"data folder {data} does not exist")
 
 
@@ -136,6 +142,7 @@ def _cmd_review(args: argparse.Namespace) -> int:
     from salesops.io import LoadError
     from salesops.review import ReviewParameterError, run_review
 
+    _check_source(args.data)
     _check_as_of(args.as_of)
     try:
         params = parse_assignments(args.param)
