@@ -24,6 +24,7 @@ from salesops.io.coerce import EXPECTED, ColumnFormat, coerce, null_mask
 from salesops.io.data import SalesData
 from salesops.io.era import failure_messages
 from salesops.io.errors import LoadError, ValidationError
+from salesops.io.expressions import ExpressionError, columns_in, compile_expression, evaluate
 from salesops.io.mapping import Mapping, SourceMapping, find_column, resolve_mapping
 from salesops.io.quality import COUNT_COLUMNS, REJECTED_COLUMNS, DataQualityReport
 from salesops.io.readers import (
@@ -290,7 +291,7 @@ def _map_part(raw: RawFrame, target: SourceMapping) -> _Part:
     for column in spec.columns:
         name = column.name
         if name in target.derive:
-            derived = _derive(frame, target.derive[name], raw.origin, name, column.required)
+            derived = _derive(frame, target.derive[name], raw.origin, name, column.required, target.origin)
             if derived is not None:
                 selected[name] = derived
         elif name in target.columns:
@@ -423,42 +424,38 @@ def _claimed(source_column: str, target: SourceMapping) -> bool:
     return source_column in target.mapped_columns
 
 
-def _derive(frame: pd.DataFrame, expression: str, origin: str, name: str, required: bool = True) -> pd.Series | None:
+def _derive(frame: pd.DataFrame, expression: str, origin: str, name: str, required: bool = True,
+            mapping: str | None = None) -> pd.Series | None:
     """Compute a canonical column from source columns.
 
     ``expression`` is either a text template (``"{FirstName} {LastName}"``: each ``{column}`` is replaced
-    by that column's text, a missing value by nothing) or an arithmetic pandas expression over numeric
-    source columns (``"Quantity * UnitPrice"``; the columns are read as numbers first, so money strings
-    work). A cell whose inputs are missing or unreadable comes out missing, and is then reported by the
-    checks of the canonical column like any other missing value. An optional column whose inputs the
-    file lacks altogether is left out (``None``); a required one raises :class:`LoadError`.
+    by that column's text, a missing value by nothing) or an arithmetic expression over numeric source
+    columns (``"Quantity * UnitPrice"``; the columns are read as numbers first, so money strings work),
+    checked and evaluated by :mod:`salesops.io.expressions` (a whitelist: arithmetic, comparisons,
+    and/or/not, column names and a few functions; never attribute access or other calls). A cell whose
+    inputs are missing or unreadable comes out missing, and is then reported by the checks of the canonical
+    column like any other missing value. An optional column whose inputs the file lacks altogether is left
+    out (``None``); a required one raises :class:`LoadError`, as does an expression outside the whitelist.
     """
     if re.search(r"\{[^{}]+\}", expression):
         fields = re.findall(r"\{([^{}]+)\}", expression)
         if not required and not any(f in frame.columns for f in fields):
             return None
         return _derive_text(frame, expression, origin, name)
-    names = {c: f"c{i}" for i, c in enumerate(frame.columns)}
-    env = {}
-    text = expression
-    for column, alias in sorted(names.items(), key=lambda kv: -len(str(kv[0]))):
-        pattern = rf"(?<![\w.]){re.escape(str(column))}(?![\w.])"
-        if re.search(pattern, text):
-            text = re.sub(pattern, alias, text)
-            env[alias] = coerce(frame[column], "float")[0]
-    if not env:
-        if not required:
-            return None
-        raise LoadError(
-            f"{origin}: cannot compute {name} = {expression!r}: it names none of the columns; "
-            f"columns: {', '.join(map(str, frame.columns))}"
-        )
+    where = f"mapping file {mapping}, derive: {name}" if mapping else f"derive: {name}"
+    columns = ", ".join(map(str, frame.columns))
     try:
-        return pd.Series(pd.eval(text, local_dict=env, engine="python"), index=frame.index, dtype=float)
-    except Exception as exc:  # noqa: BLE001
-        raise LoadError(
-            f"{origin}: cannot compute {name} = {expression!r} ({exc}); columns: {', '.join(map(str, frame.columns))}"
-        ) from exc
+        compiled = compile_expression(expression, list(map(str, frame.columns)))
+    except ExpressionError as exc:
+        if exc.unknown and not required and not columns_in(expression, list(map(str, frame.columns))):
+            return None
+        if exc.unknown and not columns_in(expression, list(map(str, frame.columns))):
+            raise LoadError(f"{origin}: cannot compute {name} = {expression!r} ({where}): it names none of the "
+                            f"columns; columns: {columns}") from None
+        raise LoadError(f"{origin}: cannot compute {name} = {expression!r} ({where}): {exc.reason}; "
+                        f"columns: {columns}") from None
+    frame = frame.set_axis(list(map(str, frame.columns)), axis=1)
+    return evaluate(compiled, frame, number=lambda s: coerce(s, "float")[0])
 
 
 def _derive_text(frame: pd.DataFrame, template: str, origin: str, name: str) -> pd.Series:

@@ -22,7 +22,7 @@ A mapping is YAML of this form (presets live in ``templates/mappings/``)::
           type: {New Business: new_business}   # such as "Yes"/"No" that YAML reads as booleans)
         constants:                   # optional: a value for every row
           currency: USD
-        derive:                      # optional: a pandas expression over the *source* columns ...
+        derive:                      # optional: an expression over the *source* columns (salesops.io.expressions) ...
           amount: "Quantity * UnitPrice"
           name: "{FirstName} {LastName}"   # ... or a text template: {column} is replaced by its value
         formats:                     # optional per-column hints
@@ -115,6 +115,7 @@ class SourceMapping:
     where: dict[str, tuple[str, ...]] = field(default_factory=dict)
     null_invalid: frozenset[str] = frozenset()
     join: Join | None = None
+    origin: str | None = None  # the mapping file, for messages
 
     def matches(self, stem: str) -> bool:
         """True when a file or table named ``stem`` feeds this table."""
@@ -316,6 +317,7 @@ def _parse_source(table: str, item: dict, origin: str, defaults: ColumnFormat) -
         where=_where(item.get("where"), where),
         null_invalid=frozenset(null_invalid),
         join=_join(item.get("join"), where),
+        origin=origin,
     )
 
 
