@@ -48,6 +48,8 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from salesops.safe_yaml import YamlLimitError, load_yaml
+
 __all__ = [
     "CalendarError",
     "US_FEDERAL",
@@ -201,7 +203,9 @@ def load_calendar(path: str | os.PathLike[str]) -> WorkCalendar:
     """
     p = Path(path)
     try:
-        doc = yaml.safe_load(p.read_text(encoding="utf-8"))
+        doc = load_yaml(p, f"calendar file {p}")
+    except YamlLimitError as exc:
+        raise CalendarError(str(exc)) from None
     except (OSError, yaml.YAMLError) as exc:
         raise CalendarError(f"calendar file {p}: cannot be read: {exc}") from exc
     if not isinstance(doc, dict):

@@ -33,7 +33,7 @@ from typing import Any
 
 import yaml
 
-__all__ = ["YamlLimitError", "YamlLimits", "DEFAULT_LIMITS", "load_yaml"]
+__all__ = ["YamlLimitError", "YamlLimits", "DEFAULT_LIMITS", "load_yaml", "load_yaml_text"]
 
 
 class YamlLimitError(ValueError):
@@ -84,13 +84,27 @@ def load_yaml(source: str | os.PathLike[str], origin: str | None = None, *,
     if isinstance(source, os.PathLike) or _names_a_file(source):
         path = Path(source)
         label = origin or str(path)
-        size = path.stat().st_size
-        if size > limits.max_bytes:
+        with open(path, "rb") as fh:  # never more than the limit, even from a pipe or /dev/zero
+            data = fh.read(limits.max_bytes + 1)
+        if len(data) > limits.max_bytes:
+            size = max(path.stat().st_size, len(data))
             raise YamlLimitError(f"{label}: {size:,} bytes is more than the {limits.max_bytes:,} a YAML file "
                                  "may have (YamlLimits.max_bytes)")
-        text = path.read_text(encoding="utf-8")
+        text = data.decode("utf-8")
     else:
         label, text = origin or "YAML text", source
+    return load_yaml_text(text, label, limits=limits)
+
+
+def load_yaml_text(text: str, origin: str = "YAML text", *, limits: YamlLimits = DEFAULT_LIMITS) -> Any:
+    """Parse YAML ``text`` (never taken for a path) within ``limits``; ``origin`` names it in messages.
+
+    Raises
+    ------
+    YamlLimitError, yaml.YAMLError
+        As :func:`load_yaml`.
+    """
+    label = origin
     if len(text.encode("utf-8")) > limits.max_bytes:
         raise YamlLimitError(f"{label}: {len(text.encode('utf-8')):,} bytes is more than the {limits.max_bytes:,} "
                              "a YAML document may have (YamlLimits.max_bytes)")

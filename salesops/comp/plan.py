@@ -23,9 +23,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import yaml
 
 from salesops.paths import templates_dir
+from salesops.safe_yaml import YamlLimitError, load_yaml
 
 __all__ = [
     "MEASURES",
@@ -468,8 +468,10 @@ def load_plan(plan: str | Path | dict) -> CompPlan:
         path = plans_dir() / f"{plan}.yaml"
     if not path.is_file():
         raise FileNotFoundError(f"comp plan {plan!r} is neither a file nor a template ({', '.join(list_templates())})")
-    with open(path, encoding="utf-8") as fh:
-        raw = yaml.safe_load(fh)
+    try:
+        raw = load_yaml(path, f"comp plan {path}")
+    except YamlLimitError as exc:
+        raise PlanError(path.name, str(exc)) from None
     try:
         return parse_plan(raw, source=str(path))
     except PlanError as exc:

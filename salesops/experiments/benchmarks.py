@@ -19,10 +19,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from salesops.experiments.common import MissingData, NotEnoughData, cutoff_of, known_at, require_table
 from salesops.paths import templates_dir
+from salesops.safe_yaml import YamlLimitError, load_yaml
 from salesops.stats import wilson_interval
 
 __all__ = [
@@ -67,7 +67,10 @@ def load_benchmarks(path: str | Path | None = None) -> pd.DataFrame:
         ``year_note`` saying why not (the message names the entry).
     """
     path = Path(path) if path is not None else templates_dir() / "benchmarks.yaml"
-    doc = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    try:
+        doc = load_yaml(Path(path), f"benchmarks file {path}") or {}
+    except YamlLimitError as exc:
+        raise ValueError(str(exc)) from None
     entries = doc.get("benchmarks")
     if not isinstance(entries, list) or not entries:
         raise ValueError(f"{path}: no `benchmarks:` list")

@@ -16,7 +16,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pandera.pandas as pa
-import yaml
 
 from salesops.io import decimals
 from salesops.io.cache import cache_key, read_cache
@@ -37,6 +36,7 @@ from salesops.io.readers import (
     split_suffix,
 )
 from salesops.paths import templates_dir
+from salesops.safe_yaml import YamlLimitError, load_yaml
 from salesops.schema import relations
 from salesops.schema.models import CHECK_NOT_NULL, build_schema, column_checks
 from salesops.schema.rules import RULES, ValidationContext
@@ -480,7 +480,10 @@ def _default_stages(mapping: Mapping) -> _Part:
         rows, origin = mapping.stages, f"{mapping.path or mapping.name} (stages)"
     else:
         path = templates_dir() / "stages.yaml"
-        rows, origin = yaml.safe_load(path.read_text(encoding="utf-8"))["stages"], str(path)
+        try:
+            rows, origin = load_yaml(path)["stages"], str(path)
+        except YamlLimitError as exc:
+            raise LoadError(str(exc)) from None
     raw = RawFrame("stages", origin, pd.DataFrame(rows))
     return _map_part(raw, SourceMapping("stages", ("stages",)))
 

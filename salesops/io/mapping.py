@@ -61,6 +61,7 @@ from salesops.io.coerce import ColumnFormat
 from salesops.io.era import check_era
 from salesops.io.errors import LoadError
 from salesops.paths import templates_dir
+from salesops.safe_yaml import YamlLimitError, load_yaml
 from salesops.schema.tables import TABLES
 
 
@@ -201,7 +202,9 @@ def resolve_mapping(mapping: str | Path | dict | Mapping | None) -> Mapping:
             f"{', '.join(PRESETS)}"
         )
     try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+        doc = load_yaml(path, f"mapping file {path}")
+    except YamlLimitError as exc:
+        raise LoadError(str(exc)) from None
     except yaml.YAMLError as exc:
         raise LoadError(f"mapping file {path}: not valid YAML: {exc}") from exc
     return parse_mapping(doc, origin=str(path), path=path)

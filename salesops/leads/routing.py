@@ -398,14 +398,19 @@ def _load_rules(source: str | os.PathLike[str] | Mapping[str, Any]) -> RoutingRu
     else:
         import yaml
 
+        from salesops.safe_yaml import YamlLimitError, load_yaml, load_yaml_text
+
         text = str(source)
         path = Path(text)
-        if "\n" not in text and path.suffix.lower() in (".yaml", ".yml", ".json"):
-            if not path.exists():
-                raise FileNotFoundError(f"routing rules file not found: {path}")
-            text = path.read_text(encoding="utf-8")
         try:
-            raw = yaml.safe_load(text)
+            if "\n" not in text and path.suffix.lower() in (".yaml", ".yml", ".json"):
+                if not path.exists():
+                    raise FileNotFoundError(f"routing rules file not found: {path}")
+                raw = load_yaml(path, f"routing rules file {path}")
+            else:
+                raw = load_yaml_text(text, "routing rules")
+        except YamlLimitError as exc:
+            raise _err(str(exc)) from None
         except yaml.YAMLError as exc:
             raise _err(f"routing rules are not valid YAML: {exc}") from None
     if not isinstance(raw, Mapping):

@@ -18,6 +18,7 @@ import numpy as np
 import yaml
 
 from salesops.paths import templates_dir
+from salesops.safe_yaml import load_yaml
 
 from .large_people import MANAGER, NO_END, SDR, Reps
 from .large_util import AS_OF_DAY, REGIONS, WINDOW_START
@@ -84,7 +85,7 @@ def routing_config(reps: Reps) -> str:
         When the template names a rep that has no stand-in here (the template changed: add one).
     """
     path = templates_dir() / "routing.yaml"
-    rules = yaml.safe_load(path.read_text(encoding="utf-8"))
+    rules = load_yaml(path)
     named = _rep_ids_in(rules)
     unknown = sorted(named - set(ROUTING_STANDINS))
     if unknown:

@@ -61,12 +61,15 @@ def load_settings(source: str | os.PathLike[str] | Mapping[str, Any] | None = No
     elif isinstance(source, Mapping):
         raw, label = source, "dict"
     else:
-        import yaml
+        from salesops.safe_yaml import YamlLimitError, load_yaml
 
         path = Path(source)
         if not path.exists():
             raise FileNotFoundError(f"territory settings file not found: {path}")
-        raw, label = yaml.safe_load(path.read_text(encoding="utf-8")) or {}, str(path)
+        try:
+            raw, label = load_yaml(path, f"territory settings file {path}") or {}, str(path)
+        except YamlLimitError as exc:
+            raise RuleError(str(exc)) from None
     extra = set(raw) - {"buckets", "territories", "balance", "workload", "disruption"}
     if extra:
         raise RuleError(f"territory settings: unknown section(s) {', '.join(sorted(extra))}")
