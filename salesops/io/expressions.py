@@ -15,7 +15,7 @@ Allowed
 * the functions ``abs(x)``, ``round(x)`` / ``round(x, n)`` (literal ``n``; halves to even), ``floor(x)``,
   ``ceil(x)``, ``min(a, b, ...)``, ``max(a, b, ...)``, ``where(condition, a, b)`` and
   ``coalesce(a, b, ...)`` (the first that is not missing);
-* at most :data:`MAX_LENGTH` characters.
+* at most :data:`MAX_LENGTH` characters, nested at most :data:`MAX_DEPTH` deep.
 
 Anything else (attribute access, subscripts, ``lambda``, comprehensions, other calls, keyword arguments,
 names that are not columns, ``__dunder__`` names) is refused by :func:`compile_expression` with an
@@ -40,10 +40,13 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-__all__ = ["FUNCTIONS", "MAX_LENGTH", "Expression", "ExpressionError", "columns_in", "compile_expression", "evaluate"]
+__all__ = ["FUNCTIONS", "MAX_DEPTH", "MAX_LENGTH", "Expression", "ExpressionError", "columns_in", "compile_expression", "evaluate"]
 
 #: Longest expression accepted, in characters.
 MAX_LENGTH = 1000
+
+#: Deepest nesting of the syntax tree accepted (``-(-(-x))`` is 4 deep; ``a + b + c`` is 3).
+MAX_DEPTH = 100
 
 #: Function name -> (fewest, most) arguments (``None``: no upper bound).
 FUNCTIONS: dict[str, tuple[int, int | None]] = {
@@ -120,6 +123,8 @@ def compile_expression(text: str, columns: Sequence[str]) -> Expression:
         raise ExpressionError(f"not a valid expression ({exc.msg})") from None
     except (RecursionError, MemoryError, ValueError) as exc:
         raise ExpressionError(f"not a valid expression ({type(exc).__name__}: nested too deeply?)") from None
+    if _depth(tree.body) > MAX_DEPTH:
+        raise ExpressionError(f"nested more than {MAX_DEPTH} levels deep")
     expression = Expression(text, tree, tuple(used))
     checker = _Checker(expression, renamed.strip())
     checker.visit(tree.body)
@@ -283,6 +288,17 @@ class _Checker(ast.NodeVisitor):
 
     def visit_Expression(self, node: ast.Expression) -> None:
         self.visit(node.body)
+
+
+def _depth(root: ast.AST) -> int:
+    """Depth of the syntax tree, counted without recursion."""
+    deepest, stack = 0, [(root, 1)]
+    while stack:
+        node, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if depth <= MAX_DEPTH:
+            stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
+    return deepest
 
 
 def _literal_number(node: ast.AST) -> float | None:

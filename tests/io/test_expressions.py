@@ -96,6 +96,10 @@ def test_unknown_names_length_and_syntax():
         compile_expression("qty +", ["qty"])
     with pytest.raises(ExpressionError, match="not a valid expression"):
         compile_expression("qty = 1", ["qty"])
+    for deep in ("-" * 990 + "qty", "1" + "+1" * 499, "not " * 240 + "qty"):  # no RecursionError
+        with pytest.raises(ExpressionError, match="nested more than 100 levels deep"):
+            compile_expression(deep, ["qty"])
+    assert compile_expression("-" * 90 + "qty", ["qty"]).columns == ("qty",)
     with pytest.raises(ExpressionError, match=r"min\(\) with 1 argument"):
         compile_expression("min(qty)", ["qty"])
     with pytest.raises(ExpressionError, match="round"):
