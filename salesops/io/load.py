@@ -30,11 +30,11 @@ from salesops.io.readers import (
     TABULAR_SUFFIXES,
     RawFrame,
     ignored_files,
-    unreadable_files,
     is_database_url,
     iter_source,
     redact_url,
     split_suffix,
+    unreadable_files,
 )
 from salesops.paths import templates_dir
 from salesops.schema import relations
