@@ -374,7 +374,11 @@ def _format_candidates(raw: pd.Series, fmt: ColumnFormat) -> list[tuple[str, ...
     for rank, (name, formats) in enumerate(DATE_FORMATS.items()):
         ok = pd.Series(False, index=sample.index)
         for f in formats:
-            ok |= _parse_with(sample, f, "UTC").notna()
+            ok |= _parse_with(sample[~ok], f, "UTC").notna().reindex(ok.index, fill_value=False)
+            if ok.all():
+                break
+        if name == "iso" and ok.all():  # the common case: nothing else can read more, and ISO never clashes
+            return list(_UNAMBIGUOUS)
         scores.append((-int(ok.sum()), rank, name))
     # ISO and YYYYMMDD never clash with each other; M/D vs D/M is decided by which reads more values.
     # M/D and D/M exclude each other: a column is read one way, and values that only parse the other way
