@@ -190,7 +190,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
         data = salesops.load(args.data, mapping=args.mapping, strict=args.strict, as_of=args.as_of)
     except ValidationError as exc:
         print(exc.report.summary())
-        _err(f"rows were rejected (--strict): {exc}")
+        _err(f"the load is not clean (--strict): {exc}")
         return EXIT_FAILED
     except LoadError as exc:
         _err(str(exc))

@@ -18,6 +18,7 @@ from salesops.schema.tables import LOAD_ORDER, TABLES
 
 __all__ = [
     "STREAM_TABLES",
+    "describe_completeness",
     "describe_ignored",
     "quality_metrics",
     "rejected_examples_by_table",
@@ -371,6 +372,28 @@ def describe_ignored(ignored: Any) -> str:
     shown = "; ".join(_e(text(item)) for item in items[:10])
     more = f" and {len(items) - 10} more" if len(items) > 10 else ""
     return f"{len(items)} file(s) were skipped as not part of the data model: {shown}{more}."
+
+
+def describe_completeness(unreadable: Any, missing_tables: Any) -> str:
+    """One paragraph on table files that could not be read and absent tables that others refer to.
+
+    From ``DataQualityReport.unreadable`` and ``DataQualityReport.missing_tables``; empty when the load is
+    complete, so the page says nothing where there is nothing to say.
+    """
+    unreadable, missing = list(unreadable or []), list(missing_tables or [])
+    parts = []
+    if unreadable:
+        parts.append(
+            f"**{len(unreadable)} table file(s) could not be read**, so their tables are absent from every page: "
+            + "; ".join(_e(str(item)) for item in unreadable)
+            + "."
+        )
+    if missing:
+        parts.append(
+            "**References that could not be checked**: these tables are absent although loaded tables refer to "
+            "them, so those references are unchecked: " + "; ".join(_e(str(item)) for item in missing) + "."
+        )
+    return " ".join(parts)
 
 
 def describe_problems(summary: pd.DataFrame) -> str:

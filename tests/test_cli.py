@@ -79,7 +79,7 @@ def test_validate_prints_the_summary_and_exits_0(cli, mini_crm):
 def test_validate_strict_exits_1_when_rows_were_rejected(cli, mini_crm):
     run = cli("validate", "--data", mini_crm, "--strict")
     assert run.code == 1
-    assert "rows were rejected (--strict)" in run.stderr
+    assert "not clean (--strict)" in run.stderr
     assert "O010" in run.stderr  # the problem list names the record
 
 

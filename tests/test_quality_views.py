@@ -156,3 +156,13 @@ def test_monthly_tables_are_fresh_to_their_month_end():
     cov = qv.coverage(t, as_of=pd.Timestamp("2025-12-31T23:59:59Z")).set_index("table")
     assert cov.loc["revenue", "last"] == pd.Timestamp("2025-12-01")
     assert cov.loc["revenue", "days_behind"] == 0
+
+
+def test_describe_completeness_names_unreadable_files_and_unchecked_references():
+    assert qv.describe_completeness([], []) == ""
+    text = qv.describe_completeness(
+        ["accounts.csv (dangling symbolic link to /gone/a.csv)"],
+        ["accounts (referred to by opportunities.account_id: 12 value(s) unchecked)"],
+    )
+    assert "1 table file(s) could not be read" in text
+    assert "dangling symbolic link" in text and "opportunities.account_id: 12 value(s) unchecked" in text

@@ -38,6 +38,9 @@ DATE_FORMATS: dict[str, tuple[str, ...]] = {
     "epoch": ("epoch_ms", "epoch_s"),
 }
 
+#: Families whose values cannot be read as another family's (tried for every column, after its own).
+_UNAMBIGUOUS = (DATE_FORMATS["iso"], DATE_FORMATS["yyyymmdd"], DATE_FORMATS["epoch"])
+
 _EPOCH = {"epoch_ms": (re.compile(r"^\d{13}$"), "ms"), "epoch_s": (re.compile(r"^\d{10}(?:\.\d+)?$"), "s")}
 
 EXPECTED: dict[str, str] = {
@@ -355,9 +358,9 @@ def _format_candidates(raw: pd.Series, fmt: ColumnFormat) -> list[tuple[str, ...
     """Order the format families for a column: an explicit hint first, else by how many sample values parse."""
     hint = (fmt.date_format or "").lower()
     if hint in ("dayfirst", "dmy"):
-        return [DATE_FORMATS["dmy"], DATE_FORMATS["iso"], DATE_FORMATS["yyyymmdd"]]
+        return [DATE_FORMATS["dmy"], *_UNAMBIGUOUS]
     if hint in ("monthfirst", "mdy"):
-        return [DATE_FORMATS["mdy"], DATE_FORMATS["iso"], DATE_FORMATS["yyyymmdd"]]
+        return [DATE_FORMATS["mdy"], *_UNAMBIGUOUS]
     if hint in DATE_FORMATS:
         return [DATE_FORMATS[hint]]
     if hint in _EPOCH:
@@ -371,7 +374,11 @@ def _format_candidates(raw: pd.Series, fmt: ColumnFormat) -> list[tuple[str, ...
     for rank, (name, formats) in enumerate(DATE_FORMATS.items()):
         ok = pd.Series(False, index=sample.index)
         for f in formats:
-            ok |= _parse_with(sample, f, "UTC").notna()
+            ok |= _parse_with(sample[~ok], f, "UTC").notna().reindex(ok.index, fill_value=False)
+            if ok.all():
+                break
+        if name == "iso" and ok.all():  # the common case: nothing else can read more, and ISO never clashes
+            return list(_UNAMBIGUOUS)
         scores.append((-int(ok.sum()), rank, name))
     # ISO and YYYYMMDD never clash with each other; M/D vs D/M is decided by which reads more values.
     # M/D and D/M exclude each other: a column is read one way, and values that only parse the other way
@@ -386,4 +393,6 @@ def _format_candidates(raw: pd.Series, fmt: ColumnFormat) -> list[tuple[str, ...
                 continue
             slash_family_taken = True
         ordered.append(DATE_FORMATS[name])
-    return ordered or [DATE_FORMATS["iso"]]
+    # The families that never clash with another come last as fallbacks: a column's sample of 500 values can
+    # miss its one epoch-millisecond or YYYYMMDD value, which must still be read, not rejected.
+    return ordered + [family for family in _UNAMBIGUOUS if family not in ordered]

@@ -34,6 +34,7 @@ from salesops.io.readers import (
     iter_source,
     redact_url,
     split_suffix,
+    unreadable_files,
 )
 from salesops.paths import templates_dir
 from salesops.safe_yaml import YamlLimitError, load_yaml
@@ -135,6 +136,8 @@ def load(
         rejected=_concat_problems(problems),
         quarantine=quarantine,
         ignored=_ignored(source, the_mapping) + [p.skipped for ps in parts.values() for p in ps if p.skipped],
+        unreadable=_unreadable(source, the_mapping),
+        missing_tables=_missing_tables(accepted),
         as_of=data_as_of,
     )
     data = SalesData(
@@ -143,12 +146,40 @@ def load(
         as_of=data_as_of,
         source=redact_url(str(source)) if is_database_url(source) else str(source),
     )
-    if strict and not report.ok:
-        raise ValidationError(
-            f"{int(report.counts['rejected'].sum()):,} row(s) rejected loading {data.source}:\n" + _list_problems(report),
-            report,
-        )
+    if strict and not (report.ok and report.complete):
+        raise ValidationError(_strict_message(report, data.source), report)
     return data
+
+
+def _strict_message(report: DataQualityReport, source: str) -> str:
+    parts = []
+    if not report.ok:
+        parts.append(f"{int(report.counts['rejected'].sum()):,} row(s) rejected loading {source}:\n" + _list_problems(report))
+    if report.unreadable:
+        parts.append(f"unreadable file(s) in {source}: " + "; ".join(report.unreadable))
+    if report.missing_tables:
+        parts.append("absent table(s) that loaded tables refer to: " + "; ".join(report.missing_tables))
+    return "\n".join(parts)
+
+
+def _unreadable(source: Any, mapping: Mapping) -> list[str]:
+    """Table files in a source folder that cannot be read (dangling link, loop, folder, permission)."""
+    if isinstance(source, str | Path) and not is_database_url(source) and Path(source).is_dir():
+        return unreadable_files(Path(source), skip=mapping.ignores)
+    return []
+
+
+def _missing_tables(accepted: dict[str, pd.DataFrame]) -> list[str]:
+    """Absent tables that loaded ones refer to, with the referring columns and how many values go unchecked."""
+    referrers: dict[str, list[str]] = defaultdict(list)
+    for table, frame in accepted.items():
+        for fk in TABLES[table].foreign_keys:
+            if fk.ref_table in accepted or fk.column not in frame.columns:
+                continue
+            n = int(frame[fk.column].notna().sum())
+            if n:
+                referrers[fk.ref_table].append(f"{table}.{fk.column}: {n:,} value(s) unchecked")
+    return [f"{ref} (referred to by {', '.join(cols)})" for ref, cols in referrers.items()]
 
 
 def _concat_problems(frames: list[pd.DataFrame]) -> pd.DataFrame:

@@ -29,6 +29,12 @@ class DataQualityReport:
     ignored : list of str
         What the source holds that was not read, with the reason: files that are not tables (README,
         JSON...), files a mapping declares ``ignore:``, rows a mapping's ``where:`` leaves out.
+    unreadable : list of str
+        Files named like a table that could not be read, with the reason (a dangling symbolic link, a link
+        loop, a folder, no read permission). Their tables are absent from the load.
+    missing_tables : list of str
+        Tables that are absent but that loaded tables refer to, with the referring columns: their
+        foreign-key checks could not run, so those references are unchecked.
     as_of : pandas.Timestamp
         The data's as-of moment: the one given to the loader, else the latest event recorded in the data
         (never the clock; future-dated events are checked against the later of the two).
@@ -38,12 +44,19 @@ class DataQualityReport:
     rejected: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=REJECTED_COLUMNS))
     quarantine: dict[str, pd.DataFrame] = field(default_factory=dict)
     ignored: list[str] = field(default_factory=list)
+    unreadable: list[str] = field(default_factory=list)
+    missing_tables: list[str] = field(default_factory=list)
     as_of: pd.Timestamp | None = None
 
     @property
     def ok(self) -> bool:
         """True when no row was rejected."""
         return int(self.counts["rejected"].sum()) == 0 if len(self.counts) else True
+
+    @property
+    def complete(self) -> bool:
+        """True when every table file could be read and no loaded table refers to an absent one."""
+        return not self.unreadable and not self.missing_tables
 
     def table_counts(self) -> pd.DataFrame:
         """Counts summed per table (a table may come from several files)."""
@@ -71,6 +84,10 @@ class DataQualityReport:
             lines.append(f"{row.table:<{width}}  {row.read:>10,}  {row.accepted:>10,}  {row.rejected:>10,}")
         if self.ignored:
             lines.append("not read: " + "; ".join(self.ignored))
+        if self.unreadable:
+            lines.append("UNREADABLE (their tables are absent): " + "; ".join(self.unreadable))
+        if self.missing_tables:
+            lines.append("absent but referred to (references unchecked): " + "; ".join(self.missing_tables))
         if self.ok:
             lines.append("no rows rejected")
         else:

@@ -8,9 +8,12 @@ their types. Each raw frame remembers where it came from, so every later problem
 from __future__ import annotations
 
 import csv
+import errno
 import gzip
 import io
+import os
 import re
+import stat
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -120,13 +123,58 @@ def iter_source(source: Any, skip: Callable[[str], bool] | None = None) -> Itera
     if path.is_dir():
         for file in sorted(path.iterdir(), key=lambda p: p.name.lower()):
             stem, suffix = split_suffix(file)
-            if file.is_file() and suffix in TABULAR_SUFFIXES and not skip(stem):
+            if suffix in TABULAR_SUFFIXES and not skip(stem) and unreadable_reason(file) is None:
                 yield from read_file(file)
         return
     if split_suffix(path)[1] in DUCKDB_SUFFIXES:
         yield from _read_duckdb(path, skip)
         return
     yield from read_file(path)
+
+
+def unreadable_reason(file: Path) -> str | None:
+    """Why a folder entry named like a table cannot be read, or None when it is a readable regular file.
+
+    A dangling symbolic link, a link loop, a folder, a special file (FIFO, socket, device) or a file the
+    process may not read: each is reported (``DataQualityReport.unreadable``), never silently left out.
+    """
+    if file.is_symlink():
+        try:
+            file.resolve(strict=True)
+        except RuntimeError:  # Python < 3.13 raises RuntimeError on a loop
+            return "symbolic link loop"
+        except OSError as exc:
+            if getattr(exc, "errno", None) == errno.ELOOP:
+                return "symbolic link loop"
+            return f"dangling symbolic link to {os.readlink(file)}"
+    try:
+        mode = file.stat().st_mode
+    except OSError as exc:
+        if getattr(exc, "errno", None) == errno.ELOOP:
+            return "symbolic link loop"
+        return f"cannot be examined ({exc.strerror or exc})"
+    if stat.S_ISDIR(mode):
+        return "a folder, not a file"
+    if not stat.S_ISREG(mode):
+        return "not a regular file (FIFO, socket or device)"
+    if not os.access(file, os.R_OK):
+        return "permission denied"
+    return None
+
+
+def unreadable_files(folder: Path, skip: Callable[[str], bool] | None = None) -> list[str]:
+    """Entries of a folder named like a table (``accounts.csv``...) that cannot be read, with the reason."""
+    skip = skip or (lambda stem: False)
+    if not folder.is_dir():
+        return []
+    out = []
+    for file in sorted(folder.iterdir(), key=lambda p: p.name.lower()):
+        stem, suffix = split_suffix(file)
+        if suffix in TABULAR_SUFFIXES and not skip(stem):
+            reason = unreadable_reason(file)
+            if reason is not None:
+                out.append(f"{file.name} ({reason})")
+    return out
 
 
 def ignored_files(folder: Path) -> list[str]:

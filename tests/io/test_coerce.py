@@ -246,3 +246,13 @@ def test_underscore_grouping_and_typed_booleans_are_not_amounts():
     assert failed.all() and out.isna().all()  # a Parquet bool column in an amount is never 1.0
     out, failed = coerce(pd.Series([1.5, True], dtype=object), "float")
     assert failed.all()
+
+
+def test_one_epoch_millisecond_value_in_a_large_iso_column_is_read_not_rejected():
+    # 5,000 distinct ISO dates: the format sample (500 values, fixed seed) misses the single epoch value
+    days = pd.date_range("2010-01-01", periods=5_000, freq="D")
+    raw = pd.Series([d.strftime("%Y-%m-%d") for d in days] + ["1735603200000"], dtype=object)
+    values, bad = coerce(raw, "date")
+    assert not bad.any()
+    assert values.iloc[-1] == pd.Timestamp("2024-12-31")
+    assert values.iloc[0] == pd.Timestamp("2010-01-01")

@@ -115,3 +115,52 @@ def test_the_fast_and_the_checked_reads_agree_on_a_clean_file(opportunity_lines,
     assert malformed == checked_malformed == []
     assert numbers.tolist() == checked_numbers.tolist()
     pd.testing.assert_frame_equal(fast.fillna("<NA>"), checked.fillna("<NA>"), check_dtype=False)
+
+
+# --------------------------------------------------------------------------- every file accounted for
+
+
+def _with_broken_accounts(mini_crm_copy: Path, how: str) -> Path:
+    accounts = mini_crm_copy / "accounts.csv"
+    accounts.unlink()
+    if how == "dangling":
+        accounts.symlink_to(mini_crm_copy / "gone" / "accounts.csv")
+    elif how == "loop":
+        (mini_crm_copy / "other.csv.lnk").symlink_to(accounts)
+        accounts.symlink_to(mini_crm_copy / "other.csv.lnk")
+    else:
+        accounts.mkdir()
+    return mini_crm_copy
+
+
+@pytest.mark.parametrize(
+    ("how", "reason"),
+    [("dangling", "dangling symbolic link to"), ("loop", "symbolic link loop"), ("folder", "a folder, not a file")],
+)
+def test_an_unreadable_table_file_is_named_with_its_reason_and_its_references_flagged(mini_crm_copy, how, reason):
+    folder = _with_broken_accounts(mini_crm_copy, how)
+    data = salesops.load(folder)
+    report = data.quality
+    assert data.tables.get("accounts") is None
+    assert len(report.unreadable) == 1 and report.unreadable[0].startswith("accounts.csv (")
+    assert reason in report.unreadable[0]
+    (missing,) = report.missing_tables
+    n_opportunities = len(pd.read_csv(folder / "opportunities.csv"))  # counted without the loader
+    assert missing.startswith("accounts (") and "opportunities.account_id" in missing
+    assert f"{n_opportunities - 1:,} value(s) unchecked" in missing  # the one rejected opportunity aside
+    assert not report.complete and "UNREADABLE" in report.summary()
+    with pytest.raises(salesops.ValidationError, match="unreadable file"):
+        salesops.load(folder, strict=True)
+
+
+def test_validate_strict_fails_on_an_unreadable_table_file(cli, mini_crm_copy):
+    folder = _with_broken_accounts(mini_crm_copy, "dangling")
+    assert cli("validate", "--data", folder).code == 0
+    run = cli("validate", "--data", folder, "--strict")
+    assert run.code == 1
+    assert "accounts.csv (dangling symbolic link" in run.stderr
+
+
+def test_a_clean_folder_is_complete(mini_crm):
+    report = salesops.load(mini_crm).quality
+    assert report.complete and report.unreadable == [] and report.missing_tables == []
