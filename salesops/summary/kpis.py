@@ -393,8 +393,9 @@ def kpis_by_quarter(
 
 
 def _change(value: pd.Series, base: pd.Series, kpi: pd.Series) -> pd.Series:
-    """Change against a base: percentage points (as a share difference) for rates, relative otherwise."""
-    rate = kpi.eq("win_rate")
+    """Change against a base: a difference of shares for rates (unit ``share``; shown in points), relative
+    (``value / base - 1``; shown in %) for amounts, counts and the rest."""
+    rate = kpi.map(KPI_UNITS).eq("share")
     with np.errstate(divide="ignore", invalid="ignore"):
         relative = np.where(base.abs() > 0, value / base - 1.0, np.nan)
     return pd.Series(np.where(rate, value - base, relative), index=value.index)
@@ -432,19 +433,22 @@ def headline_kpis(
     Returns
     -------
     pandas.DataFrame
-        ``group, kpi, label, unit, value, lower, upper, n, previous, change_vs_previous, last_year,
-        change_vs_last_year, target, vs_target, note``.
+        ``group, kpi, label, unit, value, lower, upper, n, previous, n_previous, change_vs_previous, last_year,
+        n_last_year, change_vs_last_year, target, vs_target, note`` (``n_previous`` / ``n_last_year``: the count
+        behind the base, deals closed for the win rate, so a change of a rate can be tested).
     """
     q = as_quarter(quarter)
     compute = kpis_of or quarter_kpis
     now = compute(data, q, by, confidence=confidence)
     keys = ["group", "kpi"]
-    prev = compute(data, q.previous(), by, confidence=confidence).set_index(keys)["value"]
-    last_year = compute(data, Quarter(q.year - 1, q.q), by, confidence=confidence).set_index(keys)["value"]
+    prev = compute(data, q.previous(), by, confidence=confidence).set_index(keys)
+    last_year = compute(data, Quarter(q.year - 1, q.q), by, confidence=confidence).set_index(keys)
     out = now.drop(columns=["period"]).copy()
     idx = pd.MultiIndex.from_frame(out[keys])
-    out["previous"] = prev.reindex(idx).to_numpy()
-    out["last_year"] = last_year.reindex(idx).to_numpy()
+    out["previous"] = prev["value"].reindex(idx).to_numpy()
+    out["n_previous"] = prev["n"].reindex(idx).to_numpy()
+    out["last_year"] = last_year["value"].reindex(idx).to_numpy()
+    out["n_last_year"] = last_year["n"].reindex(idx).to_numpy()
     out["change_vs_previous"] = _change(out["value"], out["previous"], out["kpi"])
     out["change_vs_last_year"] = _change(out["value"], out["last_year"], out["kpi"])
     out["target"] = np.nan
@@ -465,6 +469,6 @@ def headline_kpis(
         out["vs_target"] = np.where(out["target"] > 0, out["value"] / out["target"], np.nan)
     out["label"] = out["kpi"].map(KPI_LABELS)
     out["unit"] = out["kpi"].map(KPI_UNITS)
-    cols = ["group", "kpi", "label", "unit", "value", "lower", "upper", "n", "previous", "change_vs_previous",
-            "last_year", "change_vs_last_year", "target", "vs_target", "note"]
+    cols = ["group", "kpi", "label", "unit", "value", "lower", "upper", "n", "previous", "n_previous",
+            "change_vs_previous", "last_year", "n_last_year", "change_vs_last_year", "target", "vs_target", "note"]
     return out[cols]
