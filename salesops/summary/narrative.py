@@ -161,6 +161,20 @@ def movers_table(movers: pd.DataFrame, *, currency: str = "", top: int | None = 
     return pd.DataFrame(rows, columns=columns)
 
 
+_RATE_DRIVERS = ("a higher win rate", "a lower win rate")
+
+
+def _driver_with_test(driver: str, rate: pd.Series | None) -> str:
+    """A mover's driver; when it names the win rate going up or down, that rate's change and test beside it
+    (``a higher win rate (+4.7 pts; two-proportion test p = 0.232, ...; not significant at 5%)``)."""
+    for words in _RATE_DRIVERS:
+        if words in driver:
+            said = (f"{words} ({_change_text(float(rate['change']), str(rate['kpi']))}; {_verdict(rate)})"
+                    if rate is not None else f"{words} (not tested)")
+            return driver.replace(words, said)
+    return driver
+
+
 def _verdict(test: Any, *, what: str = "segments") -> str:
     """``two-proportion test p = 0.024, ...; not significant at 5%`` for a row carrying a test's columns
     (:data:`salesops.summary.significance.TEST_COLUMNS`, or a mover's); ``"no test"`` without one."""
@@ -408,6 +422,7 @@ def narrative(
 
     if movers is not None and not movers.empty:
         items = []
+        rate_rows = {r["group"]: r for _, r in movers.iterrows() if _is_rate(str(r["kpi"]))}
         for _, m in movers.head(top).iterrows():
             unit = KPI_UNITS.get(str(m["kpi"]), "currency")
             span = f"{fmt(m['base'], unit)} to {fmt(m['value'], unit)}"
@@ -416,7 +431,7 @@ def narrative(
             item = (f"{esc(str(m['group']))} {esc(str(m['label'])).lower()} "
                     f"{_change_text(_mover_change(m), str(m['kpi']))} ({span})")
             if m["driver"]:
-                item += f", driven by {m['driver']}"
+                item += f", driven by {_driver_with_test(str(m['driver']), rate_rows.get(m['group']))}"
             items.append(item)
         base = "the previous quarter" if movers.attrs.get("against") == "previous" else "the same quarter last year"
         paras.append(f"**Biggest movers** against {base}: " + "; ".join(items) + ".")

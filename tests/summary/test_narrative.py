@@ -191,6 +191,10 @@ def test_movers_of_the_sample_give_rates_in_points(sample):
     # Enterprise's win rate: 9.2% to 13.8% is +4.7 pts (relative +50.9%, which the page no longer shows)
     assert "Enterprise win rate +4.7 pts (9.2% to 13.8%; two-proportion test p = 0.232" in text
     assert "+50.9%" not in text
+    # a driver naming the win rate carries its change and test too
+    assert ("Enterprise deals won +100.0% (11 to 22), driven by a higher win rate (+4.7 pts; two-proportion test "
+            "p = 0.232, Holm-adjusted p = 0.464 over 3 segments, difference +4.7 pts [-3.2, +12.1]; not significant "
+            "at 5%) and more deals closed") in text
 
 
 def test_narrative_says_which_table_is_missing(tiny):
