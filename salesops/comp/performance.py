@@ -14,10 +14,34 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from salesops.funnel._common import stage_info
 from salesops.periods import latest_complete_quarter
 from salesops.stats.stratified_shrinkage import shrink_within_strata
 
-__all__ = ["attainment_distribution", "performance_index", "flag_reps", "what_separates"]
+__all__ = ["attainment_distribution", "late_stages", "performance_index", "flag_reps", "what_separates"]
+
+
+def late_stages(stages: pd.DataFrame | None = None) -> frozenset[str]:
+    """The stages that count as "late or won", read from the stage table's ``order`` and category columns.
+
+    With the open stages (``is_closed`` false) sorted by ``order`` as :math:`o_1, \\dots, o_k`, the late ones are
+    :math:`o_i` with :math:`i > \\lfloor k/2 \\rfloor` (the later half of the open funnel); the won stages
+    (``is_closed`` and ``is_won``) are added. On the default table (four open stages) that is the third and
+    fourth open stage and the won stage; no stage name is assumed.
+
+    Parameters
+    ----------
+    stages : DataFrame, optional
+        Columns ``stage, order, is_closed, is_won`` (default ``templates/stages.yaml``).
+
+    Raises
+    ------
+    ValueError
+        When the table lacks one of those columns.
+    """
+    info = stage_info(stages)
+    k = len(info.open_stages)
+    return frozenset(info.open_stages[k // 2:]) | info.won
 
 
 def attainment_distribution(payouts: pd.DataFrame, by: str = "period",
@@ -155,7 +179,8 @@ def what_separates(data, flags: pd.DataFrame, period: str | None = None) -> pd.D
 
     Per rep, over deals and activities up to the end of ``period``: activities per employed working day
     and the share of calls / emails / meetings; win rate of closed deals; share of closed deals that
-    reached Proposal (from ``opportunity_history``, when present); the shrunk win-rate index of ``flags``
+    reached a late stage or was won (:func:`late_stages` of ``data.stages``; from ``opportunity_history``, when
+    present); the shrunk win-rate index of ``flags``
     (1 = segment rate). Then the mean of each per group.
 
     Returns
@@ -175,8 +200,9 @@ def what_separates(data, flags: pd.DataFrame, period: str | None = None) -> pd.D
     per["win_rate_vs_segment"] = flags.set_index("rep_id")["index"]
     if data.opportunity_history is not None:
         h = data.opportunity_history
-        reached = set(h.loc[h["stage"].isin(["Proposal", "Negotiation", "Closed Won"]), "opportunity_id"])
-        per["reached_proposal"] = closed.assign(r=closed["opportunity_id"].isin(reached)).groupby(
+        late = late_stages(getattr(data, "stages", None))
+        reached = set(h.loc[h["stage"].isin(late), "opportunity_id"])
+        per["reached_late_stage"] = closed.assign(r=closed["opportunity_id"].isin(reached)).groupby(
             "owner_rep_id")["r"].mean()
     if data.activities is not None:
         act = data.activities

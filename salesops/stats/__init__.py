@@ -8,7 +8,7 @@ One job per module; pure functions and small scikit-learn-style estimators on nu
 ``stratified_shrinkage``  the same within strata (segments) sharing one concentration
 ``segment_prior``         per-segment beta-binomial priors, each with its own between-rep variance (likelihood
                           or moments, pooled fallback); posterior intervals and flags per rep
-``comparisons``           two-proportion tests; Holm, Bonferroni or Benjamini-Hochberg adjusted p-values
+``comparisons``           two-proportion z and Fisher exact tests; Holm, Bonferroni or Benjamini-Hochberg adjusted p-values
 ``logit``                 logistic regression with coefficient intervals
 ``survival``              Kaplan–Meier curves and medians with confidence intervals, log-rank test
 ``rfm``                   transaction log → frequency / recency / T / monetary value per customer
@@ -24,7 +24,14 @@ One job per module; pure functions and small scikit-learn-style estimators on nu
 """
 
 from salesops.stats.clv import BGNBD, GammaGamma, customer_lifetime_value
-from salesops.stats.comparisons import TwoProportionTest, adjust_pvalues, two_proportion_test
+from salesops.stats.comparisons import (
+    RateComparison,
+    TwoProportionTest,
+    adjust_pvalues,
+    compare_rates,
+    fisher_exact_test,
+    two_proportion_test,
+)
 from salesops.stats.did import (
     DidResult,
     ItsResult,
@@ -62,13 +69,16 @@ __all__ = [
     "ItsResult",
     "LogrankResult",
     "MedianSurvival",
+    "RateComparison",
     "RateInterval",
     "TrendTest",
     "TwoProportionTest",
     "adjust_pvalues",
     "beta_interval",
+    "compare_rates",
     "customer_lifetime_value",
     "diff_in_diff",
+    "fisher_exact_test",
     "fit_beta_prior",
     "fit_shared_concentration",
     "interrupted_time_series",

@@ -2,6 +2,9 @@
 
 * :func:`two_proportion_test` — pooled two-sample z test of :math:`p_1 = p_2`, with Newcombe's hybrid-score
   interval for the difference :math:`p_1 - p_2` (built from the two Wilson intervals).
+* :func:`fisher_exact_test` — Fisher's exact test of :math:`p_1 = p_2` on the 2x2 table, same interval.
+* :func:`compare_rates` — the z test, or Fisher's exact test when an expected count is below 5 (the usual
+  validity rule of the z test), naming the test it used.
 * :func:`adjust_pvalues` — Holm's step-down (family-wise error), Bonferroni, or Benjamini-Hochberg (false
   discovery rate) adjustment of a family of p-values.
 """
@@ -16,7 +19,23 @@ from scipy import stats as sps
 from salesops.stats._checks import as_float_array, check_confidence
 from salesops.stats.proportions import wilson_interval
 
-__all__ = ["TwoProportionTest", "adjust_pvalues", "two_proportion_test"]
+__all__ = [
+    "EXPECTED_COUNT_RULE",
+    "FISHER",
+    "RateComparison",
+    "TWO_PROPORTION",
+    "TwoProportionTest",
+    "adjust_pvalues",
+    "compare_rates",
+    "fisher_exact_test",
+    "two_proportion_test",
+]
+
+#: The z test's normal approximation is used only when every expected count of the 2x2 table is at least this.
+EXPECTED_COUNT_RULE = 5.0
+#: Names of the tests, as a sentence quotes them.
+TWO_PROPORTION = "two-proportion test"
+FISHER = "Fisher exact test"
 
 
 class TwoProportionTest(NamedTuple):
@@ -88,6 +107,72 @@ def two_proportion_test(
         return float(v) if v.ndim == 0 else v
 
     return TwoProportionTest(out(p1), out(p2), out(d), out(lower), out(upper), out(z), out(p))
+
+
+def fisher_exact_test(
+    successes_1: float, trials_1: float, successes_2: float, trials_2: float, confidence: float = 0.95
+) -> TwoProportionTest:
+    r"""Two-sided Fisher exact test that two binomial proportions are equal (one comparison).
+
+    The p-value is that of :func:`scipy.stats.fisher_exact` on the table
+    :math:`\begin{pmatrix} x_1 & n_1 - x_1 \\ x_2 & n_2 - x_2 \end{pmatrix}` (conditional on the margins: the
+    sum of the hypergeometric probabilities of the tables no more likely than the one observed). The interval for
+    :math:`d = \hat p_1 - \hat p_2` is Newcombe's, as in :func:`two_proportion_test`; ``statistic`` is the
+    sample odds ratio.
+
+    Returns
+    -------
+    TwoProportionTest
+        As :func:`two_proportion_test`; all NaN when a group has no trials.
+    """
+    z = two_proportion_test(successes_1, trials_1, successes_2, trials_2, confidence)
+    if not np.isfinite(z.p_value):
+        return z
+    x1, n1, x2, n2 = (int(round(float(v))) for v in (successes_1, trials_1, successes_2, trials_2))
+    odds, p = sps.fisher_exact([[x1, n1 - x1], [x2, n2 - x2]], alternative="two-sided")
+    return z._replace(statistic=float(odds), p_value=float(min(1.0, p)))
+
+
+class RateComparison(NamedTuple):
+    """Result of :func:`compare_rates`: the test used, the two rates, their difference with its interval, p."""
+
+    test: str
+    rate_1: float
+    rate_2: float
+    difference: float
+    lower: float
+    upper: float
+    p_value: float
+
+
+def compare_rates(
+    successes_1: float, trials_1: float, successes_2: float, trials_2: float, confidence: float = 0.95
+) -> RateComparison:
+    r"""Compare two rates with the test their counts allow: the z test, else Fisher's exact test.
+
+    With the pooled rate :math:`\bar p = (x_1 + x_2) / (n_1 + n_2)`, the expected counts of the 2x2 table are
+    :math:`n_i \bar p` and :math:`n_i (1 - \bar p)`; when all are at least :data:`EXPECTED_COUNT_RULE` (5) the
+    pooled two-proportion z test is used (:func:`two_proportion_test`), otherwise :func:`fisher_exact_test`.
+    The difference interval (Newcombe) is the same either way.
+
+    Returns
+    -------
+    RateComparison
+        ``test`` is :data:`TWO_PROPORTION` or :data:`FISHER` (``""`` with NaN values when a group has no trials).
+    """
+    n1, n2 = float(trials_1), float(trials_2)
+    if n1 <= 0 or n2 <= 0:
+        z = two_proportion_test(successes_1, trials_1, successes_2, trials_2, confidence)
+        return RateComparison("", np.nan, np.nan, np.nan, np.nan, np.nan, np.nan)._replace(
+            rate_1=z.rate_1, rate_2=z.rate_2)
+    pooled = (float(successes_1) + float(successes_2)) / (n1 + n2)
+    expected = min(n1, n2) * min(pooled, 1.0 - pooled)
+    if expected < EXPECTED_COUNT_RULE:
+        name, r = FISHER, fisher_exact_test(successes_1, trials_1, successes_2, trials_2, confidence)
+    else:
+        name, r = TWO_PROPORTION, two_proportion_test(successes_1, trials_1, successes_2, trials_2, confidence)
+    return RateComparison(name, float(r.rate_1), float(r.rate_2), float(r.difference), float(r.lower),
+                          float(r.upper), float(r.p_value))
 
 
 def adjust_pvalues(p_values: Any, method: Literal["holm", "bonferroni", "bh"] = "holm") -> np.ndarray:

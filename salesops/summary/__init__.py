@@ -26,6 +26,7 @@ from salesops.summary.kpis import (
 from salesops.summary.metrics import summary_metrics
 from salesops.summary.movers import MOVER_KPIS, biggest_movers, decompose_change
 from salesops.summary.narrative import (
+    CHANGE_HEADER,
     COVERAGE_RULE,
     Insights,
     format_value,
@@ -35,8 +36,11 @@ from salesops.summary.narrative import (
     optional_insights,
 )
 from salesops.summary.page import ExecutiveSummary, data_limits, executive_summary, summary_dimension
+from salesops.summary.significance import ALPHA, evidence_text, rate_tests
 
 __all__ = [
+    "ALPHA",
+    "CHANGE_HEADER",
     "COVERAGE_RULE",
     "ExecutiveSummary",
     "KPIS",
@@ -47,6 +51,7 @@ __all__ = [
     "biggest_movers",
     "data_limits",
     "decompose_change",
+    "evidence_text",
     "executive_summary",
     "format_value",
     "headline_kpis",
@@ -58,6 +63,7 @@ __all__ = [
     "optional_insights",
     "quarter_kpis",
     "quarter_quota",
+    "rate_tests",
     "reporting_currency",
     "summary_dimension",
     "summary_metrics",

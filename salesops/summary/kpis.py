@@ -37,6 +37,7 @@ __all__ = [
     "KPI_LABELS",
     "KPI_UNITS",
     "KPIS",
+    "MissingInputError",
     "NO_DEALS",
     "NO_LOST_DEALS",
     "as_quarter",
@@ -86,6 +87,13 @@ KPI_UNITS = {
 _ALL = "all"
 
 
+class MissingInputError(ValueError):
+    """The data lack a table, or a column to group by, that a KPI (or its target) needs; the message names it.
+
+    The KPI functions catch this one condition and record it as the row's ``note``; any other error propagates.
+    """
+
+
 def as_quarter(quarter: str | Quarter) -> Quarter:
     """``"2025Q4"`` or a :class:`~salesops.periods.Quarter` -> Quarter."""
     return quarter if isinstance(quarter, Quarter) else parse_quarter(quarter)
@@ -98,7 +106,7 @@ def _bounds(q: Quarter) -> tuple[pd.Timestamp, pd.Timestamp]:
 def _require(data: SalesData, table: str, purpose: str) -> pd.DataFrame:
     frame = getattr(data, table, None)
     if frame is None:
-        raise ValueError(f"{purpose} needs the table {table}, which this data does not have")
+        raise MissingInputError(f"{purpose} needs the table {table}, which this data does not have")
     return frame
 
 
@@ -117,7 +125,8 @@ def _dimension(
     reps = getattr(data, "reps", None)
     if rep_col and rep_col in frame.columns and reps is not None and by in reps.columns:
         return frame[rep_col].map(reps.set_index("rep_id")[by]).astype(object)
-    raise ValueError(f"{purpose} by {by!r} needs a column {by!r} in the table, its accounts or its reps; none has it")
+    raise MissingInputError(
+        f"{purpose} by {by!r} needs a column {by!r} in the table, its accounts or its reps; none has it")
 
 
 def _groups(dim: pd.Series) -> list[Any]:
@@ -130,8 +139,8 @@ def quarter_quota(data: SalesData, quarter: str | Quarter, by: str | None = None
 
     Raises
     ------
-    ValueError
-        When the data has no ``quotas`` table.
+    MissingInputError
+        When the data has no ``quotas`` table, or ``by`` cannot be placed on the quota rows.
     """
     q = as_quarter(quarter)
     quotas = _require(data, "quotas", "Quota")
@@ -157,7 +166,7 @@ def next_quarter_pipeline(data: SalesData, quarter: str | Quarter, by: str | Non
 
     Raises
     ------
-    ValueError
+    MissingInputError
         When the data has no ``opportunity_history`` table.
     """
     q = as_quarter(quarter)
@@ -285,7 +294,7 @@ def quarter_kpis(
         try:
             for row in compute(data, q, by, groups):
                 add(**row)
-        except ValueError as exc:
+        except MissingInputError as exc:
             for g in groups:
                 for kpi in kpi_names:
                     add(g, kpi, np.nan, 0, note=str(exc))
@@ -384,8 +393,9 @@ def kpis_by_quarter(
 
 
 def _change(value: pd.Series, base: pd.Series, kpi: pd.Series) -> pd.Series:
-    """Change against a base: percentage points (as a share difference) for rates, relative otherwise."""
-    rate = kpi.eq("win_rate")
+    """Change against a base: a difference of shares for rates (unit ``share``; shown in points), relative
+    (``value / base - 1``; shown in %) for amounts, counts and the rest."""
+    rate = kpi.map(KPI_UNITS).eq("share")
     with np.errstate(divide="ignore", invalid="ignore"):
         relative = np.where(base.abs() > 0, value / base - 1.0, np.nan)
     return pd.Series(np.where(rate, value - base, relative), index=value.index)
@@ -403,7 +413,9 @@ def headline_kpis(
 
     ``change_vs_previous = value / previous - 1`` (for the win rate: ``value - previous``, in share points);
     likewise ``change_vs_last_year``. ``target`` is the quarter's bookings quota (bookings only) and
-    ``vs_target = value / target`` (attainment).
+    ``vs_target = value / target`` (attainment). When there is no target (no ``quotas`` table, ``by`` not
+    placeable on the quotas, or no bookings quota for the quarter or group) the bookings row's ``note`` says
+    why, starting ``no bookings target:``.
 
     Parameters
     ----------
@@ -421,32 +433,42 @@ def headline_kpis(
     Returns
     -------
     pandas.DataFrame
-        ``group, kpi, label, unit, value, lower, upper, n, previous, change_vs_previous, last_year,
-        change_vs_last_year, target, vs_target, note``.
+        ``group, kpi, label, unit, value, lower, upper, n, previous, n_previous, change_vs_previous, last_year,
+        n_last_year, change_vs_last_year, target, vs_target, note`` (``n_previous`` / ``n_last_year``: the count
+        behind the base, deals closed for the win rate, so a change of a rate can be tested).
     """
     q = as_quarter(quarter)
     compute = kpis_of or quarter_kpis
     now = compute(data, q, by, confidence=confidence)
     keys = ["group", "kpi"]
-    prev = compute(data, q.previous(), by, confidence=confidence).set_index(keys)["value"]
-    last_year = compute(data, Quarter(q.year - 1, q.q), by, confidence=confidence).set_index(keys)["value"]
+    prev = compute(data, q.previous(), by, confidence=confidence).set_index(keys)
+    last_year = compute(data, Quarter(q.year - 1, q.q), by, confidence=confidence).set_index(keys)
     out = now.drop(columns=["period"]).copy()
     idx = pd.MultiIndex.from_frame(out[keys])
-    out["previous"] = prev.reindex(idx).to_numpy()
-    out["last_year"] = last_year.reindex(idx).to_numpy()
+    out["previous"] = prev["value"].reindex(idx).to_numpy()
+    out["n_previous"] = prev["n"].reindex(idx).to_numpy()
+    out["last_year"] = last_year["value"].reindex(idx).to_numpy()
+    out["n_last_year"] = last_year["n"].reindex(idx).to_numpy()
     out["change_vs_previous"] = _change(out["value"], out["previous"], out["kpi"])
     out["change_vs_last_year"] = _change(out["value"], out["last_year"], out["kpi"])
     out["target"] = np.nan
+    is_bookings = out["kpi"].eq("bookings")
     try:
         quota = quarter_quota(data, q, by)
-        is_bookings = out["kpi"].eq("bookings")
-        out.loc[is_bookings, "target"] = out.loc[is_bookings, "group"].map(quota).astype(float).to_numpy()
-    except ValueError:
-        pass
+    except MissingInputError as exc:  # no quotas table (or no way to split it by `by`): said on the row
+        why = pd.Series(f"no bookings target: {exc}", index=out.index)
+    else:
+        target = out.loc[is_bookings, "group"].map(quota).astype(float)
+        out.loc[is_bookings, "target"] = target.to_numpy()
+        why = pd.Series("", index=out.index)
+        why[target.index[~(target > 0)]] = f"no bookings target: the quotas table holds no bookings quota for {q}"
+    why = why.where(is_bookings, "")
+    note = out["note"].fillna("").astype(str)
+    out["note"] = np.where(why.eq(""), note, np.where(note.eq(""), why, note + "; " + why))
     with np.errstate(divide="ignore", invalid="ignore"):
         out["vs_target"] = np.where(out["target"] > 0, out["value"] / out["target"], np.nan)
     out["label"] = out["kpi"].map(KPI_LABELS)
     out["unit"] = out["kpi"].map(KPI_UNITS)
-    cols = ["group", "kpi", "label", "unit", "value", "lower", "upper", "n", "previous", "change_vs_previous",
-            "last_year", "change_vs_last_year", "target", "vs_target", "note"]
+    cols = ["group", "kpi", "label", "unit", "value", "lower", "upper", "n", "previous", "n_previous",
+            "change_vs_previous", "last_year", "n_last_year", "change_vs_last_year", "target", "vs_target", "note"]
     return out[cols]

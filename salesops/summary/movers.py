@@ -10,7 +10,8 @@ import pandas as pd
 
 from salesops.io.data import SalesData
 from salesops.periods import Quarter
-from salesops.summary.kpis import KPI_LABELS, as_quarter, headline_kpis
+from salesops.summary.kpis import KPI_LABELS, KPI_UNITS, as_quarter, headline_kpis
+from salesops.summary.significance import ALPHA, rate_tests
 
 __all__ = ["MOVER_KPIS", "biggest_movers", "decompose_change"]
 
@@ -32,6 +33,9 @@ _FACTOR_WORDS = {
     ("win_rate", 1): "a higher win rate",
     ("win_rate", -1): "a lower win rate",
 }
+
+
+_TEST_COLS = ("test", "p_value", "p_adjusted", "adjustment", "family", "lower", "upper", "alpha", "significant")
 
 
 def decompose_change(a0: float, a1: float, b0: float, b1: float) -> tuple[float, float]:
@@ -85,10 +89,14 @@ def biggest_movers(
     kpis: Sequence[str] = MOVER_KPIS,
     top: int | None = None,
     headline: pd.DataFrame | None = None,
+    alpha: float = ALPHA,
+    adjust: Literal["holm", "bh", "bonferroni"] = "holm",
 ) -> pd.DataFrame:
     r"""Rank the ``by`` groups' KPIs by how much they moved against a base quarter.
 
-    ``relative_change = value / base - 1``; the ranking is by :math:`|\text{relative\_change}|`, largest first.
+    ``change = value - base`` (for a rate, its difference: shown in points), ``relative_change = value / base - 1``
+    (shown in % for amounts and counts); the ranking is by :math:`|\text{relative\_change}|`, largest first, so
+    moves of different units compare on one scale.
     For bookings and deals won the change is split into its factors with :func:`decompose_change`
     (bookings = deals won x average deal size; deals won = deals closed x win rate); ``driver`` names the factor
     that moved most (and the other when it moved more than 2 %), ``driver_share`` is that factor's share of the
@@ -110,11 +118,16 @@ def biggest_movers(
         Keep the first ``top`` rows.
     headline : DataFrame, optional
         A ready :func:`salesops.summary.headline_kpis` frame with this ``by`` (saves recomputing it).
+    alpha : float
+        Level of the rate tests.
+    adjust : {"holm", "bh", "bonferroni"}
+        Multiple-comparison adjustment over the groups.
 
     Returns
     -------
     pandas.DataFrame
-        ``rank, group, kpi, label, value, base, change, relative_change, driver, driver_share``.
+        ``rank, group, kpi, label, value, base, change, relative_change, driver, driver_share``, then the rate
+        tests' ``test, p_value, p_adjusted, adjustment, family, lower, upper, alpha, significant``.
     """
     q = as_quarter(quarter)
     h = headline if headline is not None else headline_kpis(data, q, by)
@@ -142,6 +155,17 @@ def biggest_movers(
         ["_abs", "group", "kpi"], ascending=[False, True, True], kind="mergesort").drop(columns="_abs")
     out.insert(0, "rank", np.arange(1, len(out) + 1))
     out = out.reset_index(drop=True)
+    tests = (rate_tests(h, against=against, alpha=alpha, adjust=adjust)
+             if {"n_previous", "n_last_year"} <= set(h.columns) else pd.DataFrame(columns=["group", "kpi"]))
+    keyed = tests.set_index(["group", "kpi"]) if not tests.empty else None
+    is_rate = out["kpi"].map(KPI_UNITS).eq("share")
+    for col in _TEST_COLS:
+        values = [keyed[col].get((g, k), np.nan) if keyed is not None and r else np.nan
+                  for g, k, r in zip(out["group"], out["kpi"], is_rate, strict=True)]
+        out[col] = values
+    out["test"] = out["test"].where(out["test"].notna(), "")
+    out["adjustment"] = out["adjustment"].where(out["adjustment"].notna(), "")
+    out["significant"] = out["significant"].eq(True)
     out = out.head(top) if top else out
     out.attrs["against"] = against
     return out

@@ -20,9 +20,22 @@ import pandas as pd
 
 from salesops.io.data import SalesData
 from salesops.periods import Quarter
-from salesops.summary.kpis import as_quarter
+from salesops.summary.kpis import KPI_UNITS, as_quarter
+from salesops.summary.significance import ALPHA, evidence_text, rate_tests
 
-__all__ = ["COVERAGE_RULE", "Insights", "format_value", "headline_table", "movers_table", "narrative", "optional_insights"]
+__all__ = [
+    "CHANGE_HEADER",
+    "COVERAGE_RULE",
+    "Insights",
+    "format_value",
+    "headline_table",
+    "movers_table",
+    "narrative",
+    "optional_insights",
+]
+
+#: The one rule for changes, as the tables' headers state it: rates change in points, the rest in %.
+CHANGE_HEADER = "(rates in pts, others in %)"
 
 #: Pipeline coverage below this multiple of quota is reported as a risk (the usual 3x rule of thumb).
 COVERAGE_RULE = 3.0
@@ -73,20 +86,34 @@ def _escape(text: str) -> str:
     return _MARKDOWN_SPECIAL.sub(r"\\\1", html.escape(text, quote=False))
 
 
+def _is_rate(kpi: str) -> bool:
+    return KPI_UNITS.get(kpi) == "share"
+
+
 def _change_text(change: float, kpi: str) -> str:
-    if not math.isfinite(change):
+    """A change as text by the one rule: a rate's (unit ``share``) difference in points (``-7.2 pts``), any
+    other KPI's relative change in % (``+16.2%``); ``change`` is as :func:`salesops.summary.headline_kpis` gives
+    it (a share difference for rates, ``value / base - 1`` otherwise)."""
+    if change is None or not math.isfinite(change):
         return "n/a"
-    if kpi == "win_rate":
-        return f"{100 * change:+.1f} points"
+    if _is_rate(kpi):
+        return f"{100 * change:+.1f} pts"
     return f"{100 * change:+.1f}%"
+
+
+def _mover_change(m: pd.Series) -> float:
+    """The change of a mover by the one rule: the rate's difference, else the relative change."""
+    return float(m["change"]) if _is_rate(str(m["kpi"])) else float(m["relative_change"])
 
 
 def headline_table(headline: pd.DataFrame, *, currency: str = "") -> pd.DataFrame:
     """The headline KPIs as text for reading: one row per KPI (and group), values formatted.
 
-    Columns: ``KPI``, ``This quarter`` (with the win rate's interval), ``Last quarter``, ``vs last quarter``,
-    ``Last year``, ``vs last year``, ``Target``, ``vs target`` (attainment in %), from
-    :func:`salesops.summary.headline_kpis`. Changes are relative, in share points for the win rate.
+    Columns: ``KPI``, ``This quarter`` (with the win rate's interval), ``Last quarter``,
+    ``vs last quarter (rates in pts, others in %)``, ``Last year``, ``vs last year (rates in pts, others in %)``,
+    ``Target``, ``vs target`` (attainment in %), from :func:`salesops.summary.headline_kpis`. One rule for
+    changes (:data:`CHANGE_HEADER`): a rate's change is its difference in points (``+4.7 pts``), an amount's or
+    count's its relative change in % (``+16.2%``).
     """
     rows = []
     for _, r in headline.iterrows():
@@ -98,9 +125,9 @@ def headline_table(headline: pd.DataFrame, *, currency: str = "") -> pd.DataFram
             "KPI": label,
             "This quarter": value,
             "Last quarter": format_value(r["previous"], r["unit"], currency),
-            "vs last quarter": _change_text(r["change_vs_previous"], r["kpi"]),
+            f"vs last quarter {CHANGE_HEADER}": _change_text(r["change_vs_previous"], r["kpi"]),
             "Last year": format_value(r["last_year"], r["unit"], currency),
-            "vs last year": _change_text(r["change_vs_last_year"], r["kpi"]),
+            f"vs last year {CHANGE_HEADER}": _change_text(r["change_vs_last_year"], r["kpi"]),
             "Target": format_value(r["target"], r["unit"], currency) if math.isfinite(r["target"]) else "",
             "vs target": f"{100 * r['vs_target']:.0f}%" if math.isfinite(r["vs_target"]) else "",
         })
@@ -108,22 +135,59 @@ def headline_table(headline: pd.DataFrame, *, currency: str = "") -> pd.DataFram
 
 
 def movers_table(movers: pd.DataFrame, *, currency: str = "", top: int | None = 8) -> pd.DataFrame:
-    """:func:`salesops.summary.biggest_movers` as text for reading: ``Rank, Segment, KPI, Base, Now, Change,
-    Driven by`` (``Change`` relative, ``Driven by`` the factor that moved most)."""
-    units = {"win_rate": "share", "deals_won": "deals"}
+    """:func:`salesops.summary.biggest_movers` as text for reading: ``Rank, Segment, KPI, Base, Now,
+    Change (rates in pts, others in %), Test, Driven by``.
+
+    ``Change`` follows the one rule (:data:`CHANGE_HEADER`): a rate's difference in points, an amount's or
+    count's relative change in %. ``Test`` is the rate's test against its base (Holm-adjusted over the segments,
+    see :func:`salesops.summary.significance.evidence_text`), empty for amounts and counts; ``Driven by`` is the
+    factor that moved most.
+    """
+    change_col = f"Change {CHANGE_HEADER}"
+    columns = ["Rank", "Segment", "KPI", "Base", "Now", change_col, "Test", "Driven by"]
     rows = []
     for _, m in (movers.head(top) if top else movers).iterrows():
-        unit = units.get(m["kpi"], "currency")
+        unit = KPI_UNITS.get(str(m["kpi"]), "currency")
         rows.append({
             "Rank": int(m["rank"]),
             "Segment": m["group"],
             "KPI": m["label"],
             "Base": format_value(m["base"], unit, currency),
             "Now": format_value(m["value"], unit, currency),
-            "Change": _change_text(m["relative_change"], "rel"),
+            change_col: _change_text(_mover_change(m), str(m["kpi"])),
+            "Test": _verdict(m, what="segments") if _is_rate(str(m["kpi"])) else "",
             "Driven by": m["driver"],
         })
-    return pd.DataFrame(rows, columns=["Rank", "Segment", "KPI", "Base", "Now", "Change", "Driven by"])
+    return pd.DataFrame(rows, columns=columns)
+
+
+_RATE_DRIVERS = ("a higher win rate", "a lower win rate")
+
+
+def _driver_with_test(driver: str, rate: pd.Series | None) -> str:
+    """A mover's driver; when it names the win rate going up or down, that rate's change and test beside it
+    (``a higher win rate (+4.7 pts; two-proportion test p = 0.232, ...; not significant at 5%)``)."""
+    for words in _RATE_DRIVERS:
+        if words in driver:
+            said = (f"{words} ({_change_text(float(rate['change']), str(rate['kpi']))}; {_verdict(rate)})"
+                    if rate is not None else f"{words} (not tested)")
+            return driver.replace(words, said)
+    return driver
+
+
+def _verdict(test: Any, *, what: str = "segments") -> str:
+    """``two-proportion test p = 0.024, ...; not significant at 5%`` for a row carrying a test's columns
+    (:data:`salesops.summary.significance.TEST_COLUMNS`, or a mover's); ``"no test"`` without one."""
+    get = test.get if hasattr(test, "get") else (lambda k, d=None: getattr(test, k, d))
+    fields = {k: get(k) for k in ("test", "p_value", "p_adjusted", "adjustment", "family", "difference", "lower",
+                                  "upper")}
+    if fields["difference"] is None:  # a mover: its change is the difference
+        fields["difference"] = get("change")
+    evidence = evidence_text(fields, what=what)
+    if not evidence:
+        return "no test"
+    level = f"{100 * float(get('alpha', ALPHA)):g}%"
+    return evidence + ("; significant at " if bool(get("significant")) else "; not significant at ") + level
 
 
 @dataclass
@@ -214,9 +278,45 @@ def optional_insights(data: SalesData, quarter: str | Quarter) -> Insights:
     return out
 
 
-def _get(h: pd.DataFrame, kpi: str, group: str = "all") -> pd.Series | None:
+def _get(h: pd.DataFrame | None, kpi: str, group: Any = "all") -> pd.Series | None:
+    if h is None or h.empty:
+        return None
     hit = h[(h["kpi"] == kpi) & (h["group"] == group)]
     return None if hit.empty else hit.iloc[0]
+
+
+#: How the bookings row's note starts when there is no target (:func:`salesops.summary.headline_kpis`).
+_NO_TARGET = "no bookings target:"
+
+
+def _tests(headline: pd.DataFrame | None, alpha: float, adjust: Any) -> pd.DataFrame | None:
+    """:func:`rate_tests` against last year, or None when the frame lacks the base quarter's counts."""
+    if headline is None or "n_last_year" not in headline.columns:
+        return None
+    return rate_tests(headline, against="last_year", alpha=alpha, adjust=adjust)
+
+
+def _rate_risk(name: str, r: pd.Series, test: pd.Series | None, fmt: Any, what: str = "groups") -> str:
+    """A risk sentence for a rate below last year's, worded by its test; ``""`` when there is nothing to say.
+
+    Said when the test finds the rate significantly lower, or when this quarter's interval lies wholly below
+    last year's rate; "significantly" only in the first case."""
+    value, base, upper = float(r["value"]), float(r["last_year"]), float(r["upper"])
+    if not (math.isfinite(value) and math.isfinite(base)) or value >= base:
+        return ""
+    tested = test is not None and bool(test["test"])
+    significant = tested and bool(test["significant"])
+    if not significant and not (math.isfinite(upper) and upper < base):
+        return ""
+    head = f"{name} ({fmt(value, 'share')}) is "
+    if tested:
+        level = f"{100 * float(test['alpha']):g}%"
+        evidence = evidence_text(test, what=what)
+        if significant:
+            return head + f"significantly below last year's {fmt(base, 'share')} at the {level} level ({evidence})"
+        return (head + f"lower than last year's {fmt(base, 'share')}, but not significantly at the {level} level "
+                f"({evidence})")
+    return head + f"lower than last year's {fmt(base, 'share')} (not tested: last year's count of closed deals is unknown)"
 
 
 def narrative(
@@ -230,15 +330,25 @@ def narrative(
     top: int = 3,
     escape: bool = True,
     limits: Sequence[str] = (),
+    alpha: float = ALPHA,
+    adjust: str = "holm",
 ) -> list[str]:
     """Turn the summary's numbers into short paragraphs (Markdown), in the order a CRO reads them.
 
     1. Bookings against last quarter, last year and quota; win rate with its interval; deal size and cycle.
     2. The ``top`` biggest movers with what drove them (from :func:`salesops.summary.biggest_movers`).
     3. The next quarter: pipeline, coverage, and the forecast against quota when one is given.
-    4. Risks: coverage below :data:`COVERAGE_RULE`, segments below quota, a win rate whose interval lies wholly
-       below last year's rate, bookings down on last year.
+    4. Risks: coverage below :data:`COVERAGE_RULE`, segments below quota, bookings down on last year, and a
+       win rate lower than last year's when the test finds it significantly lower, or when this quarter's
+       interval lies wholly below last year's rate (then said to be lower "but not significantly" unless the
+       test agrees).
     5. The bottlenecks found, or why none are reported.
+
+    Claims about rates: a win rate is called significantly above or below its base only when the test of
+    :func:`salesops.summary.significance.rate_tests` rejects equality at ``alpha`` (two-proportion z test, or
+    Fisher's exact test when an expected count is below 5; over the segments, p-values adjusted by ``adjust``,
+    Holm by default); the test's name, p-value (and adjusted p-value) and the difference's interval in points
+    are written beside the sentence. Changes follow one rule: rates in points, amounts and counts in %.
 
     Parameters
     ----------
@@ -267,6 +377,10 @@ def narrative(
     -------
     list of str
         Paragraphs.
+    alpha : float
+        Level of the tests behind words about rates.
+    adjust : {"holm", "bh", "bonferroni"}
+        Multiple-comparison adjustment over the segments scanned.
     """
     q = as_quarter(quarter)
     esc = _escape if escape else (lambda s: s)
@@ -282,12 +396,20 @@ def narrative(
         if math.isfinite(b["vs_target"]):
             verb = "above" if b["vs_target"] >= 1 else "below"
             text += f"; that is {100 * b['vs_target']:.0f}% of the {fmt(b['target'], 'currency')} quota ({verb} target)"
+        elif _NO_TARGET in str(b.get("note") or ""):
+            why = str(b["note"]).split(_NO_TARGET, 1)[1].split(";")[0].strip()
+            text += f"; there is no quota to compare with ({esc(why)})"
         paras.append(text + ".")
+    company_tests = _tests(headline, alpha, adjust)
+    segment_tests = _tests(by_segment, alpha, adjust)
     w = _get(headline, "win_rate")
+    w_test = _get(company_tests, "win_rate")
     if w is not None and math.isfinite(w["value"]):
         text = (f"The **win rate** was {fmt(w['value'], 'share')} (95% interval {fmt(w['lower'], 'share')} to "
                 f"{fmt(w['upper'], 'share')}, {w['n']:.0f} deals closed), "
                 f"{_change_text(w['change_vs_last_year'], 'win_rate')} on a year ago")
+        if w_test is not None and w_test["test"]:
+            text += f" ({_verdict(w_test)})"
         if isinstance(w.get("note"), str) and w["note"]:
             text += f" (but {w['note']})"
         s = _get(headline, "avg_deal_size")
@@ -300,12 +422,16 @@ def narrative(
 
     if movers is not None and not movers.empty:
         items = []
+        rate_rows = {r["group"]: r for _, r in movers.iterrows() if _is_rate(str(r["kpi"]))}
         for _, m in movers.head(top).iterrows():
-            unit = "share" if m["kpi"] == "win_rate" else ("deals" if m["kpi"] == "deals_won" else "currency")
+            unit = KPI_UNITS.get(str(m["kpi"]), "currency")
+            span = f"{fmt(m['base'], unit)} to {fmt(m['value'], unit)}"
+            if _is_rate(str(m["kpi"])):
+                span += f"; {_verdict(m)}"
             item = (f"{esc(str(m['group']))} {esc(str(m['label'])).lower()} "
-                    f"{_change_text(m['relative_change'], 'rel')} ({fmt(m['base'], unit)} to {fmt(m['value'], unit)})")
+                    f"{_change_text(_mover_change(m), str(m['kpi']))} ({span})")
             if m["driver"]:
-                item += f", driven by {m['driver']}"
+                item += f", driven by {_driver_with_test(str(m['driver']), rate_rows.get(m['group']))}"
             items.append(item)
         base = "the previous quarter" if movers.attrs.get("against") == "previous" else "the same quarter last year"
         paras.append(f"**Biggest movers** against {base}: " + "; ".join(items) + ".")
@@ -343,8 +469,10 @@ def narrative(
     if cov is not None and math.isfinite(cov["value"]) and cov["value"] < COVERAGE_RULE:
         risks.append(f"pipeline coverage for {q.next()} is {fmt(cov['value'], 'ratio')}, below the "
                      f"{COVERAGE_RULE:.0f}x rule of thumb")
-    if w is not None and math.isfinite(w["upper"]) and math.isfinite(w["last_year"]) and w["upper"] < w["last_year"]:
-        risks.append(f"the win rate is significantly below last year's {fmt(w['last_year'], 'share')}")
+    if w is not None:
+        said = _rate_risk("the win rate", w, w_test, fmt)
+        if said:
+            risks.append(said)
     if by_segment is not None:
         for _, r in by_segment[by_segment["kpi"] == "bookings"].iterrows():
             if math.isfinite(r["vs_target"]) and r["vs_target"] < 1:
@@ -353,9 +481,10 @@ def narrative(
                 risks.append(f"{esc(str(r['group']))} bookings are "
                              f"{_change_text(r['change_vs_last_year'], 'bookings')} on last year")
         for _, r in by_segment[by_segment["kpi"] == "win_rate"].iterrows():
-            if math.isfinite(r["upper"]) and math.isfinite(r["last_year"]) and r["upper"] < r["last_year"]:
-                risks.append(f"the {esc(str(r['group']))} win rate ({fmt(r['value'], 'share')}) is significantly "
-                             f"below last year's {fmt(r['last_year'], 'share')}")
+            said = _rate_risk(f"the {esc(str(r['group']))} win rate", r, _get(segment_tests, "win_rate", r["group"]),
+                              fmt, what="segments")
+            if said:
+                risks.append(said)
     if risks:
         paras.append("**Risks**: " + "; ".join(risks) + (
             "; others cannot be judged from these data (see what the data cannot show below)." if limits else "."))

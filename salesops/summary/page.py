@@ -24,6 +24,7 @@ from salesops.summary.kpis import (
 )
 from salesops.summary.movers import biggest_movers
 from salesops.summary.narrative import Insights, narrative, optional_insights
+from salesops.summary.significance import rate_tests
 
 __all__ = ["ExecutiveSummary", "data_limits", "executive_summary", "summary_dimension"]
 
@@ -98,6 +99,10 @@ class ExecutiveSummary:
         What the data cannot show (:func:`data_limits`) and any warning caught, as sentences.
     paragraphs : list of str
         :func:`salesops.summary.narrative`.
+    tests : DataFrame
+        The tests behind the narrative's words about rates (:func:`salesops.summary.significance.rate_tests`
+        against last year): the company's win rate (``scope`` ``company``, a family of one) and each group's
+        (``scope`` the dimension, Holm-adjusted over the groups).
     """
 
     quarter: Quarter
@@ -109,6 +114,7 @@ class ExecutiveSummary:
     insights: Insights
     limits: list[str] = field(default_factory=list)
     paragraphs: list[str] = field(default_factory=list)
+    tests: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def markdown(self) -> str:
@@ -136,4 +142,7 @@ def executive_summary(data: SalesData, quarter: str | Quarter, by: str = "segmen
     limits = data_limits(data, by) + caught.sentences("the summary's figures")
     paragraphs = narrative(headline, movers, quarter=q, by_segment=by_group, insights=insights, currency=currency,
                            limits=limits)
-    return ExecutiveSummary(q, currency, headline, by_group, movers, trend, insights, limits, paragraphs)
+    tests = pd.concat([rate_tests(headline).assign(scope="company")]
+                      + ([rate_tests(by_group).assign(scope=dim)] if by_group is not None else []), ignore_index=True)
+    return ExecutiveSummary(q, currency, headline, by_group, movers, trend, insights, limits, paragraphs,
+                            tests[["scope", *tests.columns[:-1]]])

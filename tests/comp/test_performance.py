@@ -8,9 +8,12 @@ from salesops.comp.engine import compute_payouts
 from salesops.comp.performance import (
     attainment_distribution,
     flag_reps,
+    late_stages,
     performance_index,
     what_separates,
 )
+from salesops.funnel import find_bottlenecks
+from salesops.io.data import SalesData
 from salesops.stats.stratified_shrinkage import fit_shared_concentration, shrink_within_strata
 
 
@@ -91,5 +94,44 @@ def test_what_separates(sample, index):
     flags = flag_reps(index)
     w = what_separates(sample, flags, period="2025Q4").set_index("group")
     assert w.loc["recognised", "win_rate"] > w.loc["others", "win_rate"] > w.loc["flagged", "win_rate"]
-    assert w.loc["recognised", "reached_proposal"] > w.loc["flagged", "reached_proposal"]
+    assert w.loc["recognised", "reached_late_stage"] > w.loc["flagged", "reached_late_stage"]
     assert w["reps"].sum() == len(flags)
+
+
+def _renamed(data: SalesData, rename) -> SalesData:
+    """``data`` with every stage renamed by ``rename`` in the stage table, the history and the opportunities."""
+    tables = dict(data.tables)
+    for name in ("stages", "opportunity_history", "opportunities"):
+        frame = tables[name].copy()
+        frame["stage"] = frame["stage"].map(rename)
+        tables[name] = frame
+    return SalesData(tables=tables, quality=data.quality, as_of=data.as_of, source=data.source)
+
+
+def test_late_stages_come_from_order_and_category_not_names(sample):
+    assert late_stages(sample.stages) == {"Proposal", "Negotiation", "Closed Won"}
+    # reversed names, shuffled rows: the order column decides, not the name or the row position
+    table = sample.stages.sample(frac=1.0, random_state=3).assign(stage=lambda t: "S" + (10 - t["order"]).astype(str))
+    assert late_stages(table) == {"S7", "S6", "S5"}
+    # three open stages: the later half is the last two (k // 2 = 1 dropped)
+    three = pd.DataFrame({"stage": ["a", "b", "c", "won", "lost"], "order": [1, 2, 3, 4, 5],
+                          "is_closed": [False, False, False, True, True], "is_won": [False, False, False, True, False]})
+    assert late_stages(three) == {"b", "c", "won"}
+    with pytest.raises(ValueError, match="stages.order"):
+        late_stages(three.drop(columns="order"))
+
+
+def test_renamed_stages_give_identical_comp_and_funnel_results(sample, index):
+    """Every stage renamed (``"X " + name``) in the stage table, the history and the opportunities: the comp and
+    funnel figures are the same number for number (stage labels mapped back)."""
+    renamed = _renamed(sample, lambda s: f"X {s}")
+    flags = flag_reps(index)
+    before = what_separates(sample, flags, period="2025Q4")
+    after = what_separates(renamed, flag_reps(performance_index(renamed, period="2025Q4")), period="2025Q4")
+    pd.testing.assert_frame_equal(before, after)
+    assert before["reached_late_stage"].between(0.05, 0.95).all()  # a real share, not all or nothing
+    b0 = find_bottlenecks(sample, "2025Q4")
+    b1 = find_bottlenecks(renamed, "2025Q4")
+    assert len(b0) > 0
+    b1 = b1.assign(stage=b1["stage"].str.removeprefix("X "))
+    pd.testing.assert_frame_equal(b0.reset_index(drop=True), b1.reset_index(drop=True), check_like=True)

@@ -107,6 +107,38 @@ def test_coverage_falls_back_to_this_quarters_quota_and_says_so(tiny):
     assert "no bookings quota for 2026Q1" in row["note"]
 
 
+def test_missing_quota_target_is_said_on_the_bookings_row(tiny, monkeypatch):
+    from salesops.io.data import SalesData
+    from salesops.summary import kpis as kpis_module
+
+    no_quotas = SalesData(tables={k: v for k, v in tiny.tables.items() if k != "quotas"})
+    b = headline_kpis(no_quotas, "2025Q4").set_index("kpi").loc["bookings"]
+    assert np.isnan(b["target"]) and b["note"].startswith("no bookings target: ") and "quotas" in b["note"]
+    # a quotas table without a bookings quota for the quarter: said too, per group
+    later = SalesData(tables={**tiny.tables, "quotas": tiny.quotas[tiny.quotas["period_start"] >= "2026-01-01"]})
+    b = headline_kpis(later, "2025Q4", by="segment")
+    b = b[b["kpi"] == "bookings"]
+    assert b["target"].isna().all()
+    assert b["note"].str.contains("no bookings quota for 2025Q4").all()
+    # a quota for one group only: the other group's row says it has none, the first keeps its target and no note
+    one = SalesData(tables={**tiny.tables, "quotas": tiny.quotas[tiny.quotas["rep_id"] == "r1"]})
+    b = headline_kpis(one, "2025Q4", by="segment").query("kpi == 'bookings'").set_index("group")
+    assert b.loc["SMB", "target"] == 150.0 and b.loc["SMB", "note"] == ""
+    assert np.isnan(b.loc["ENT", "target"]) and "no bookings quota" in b.loc["ENT", "note"]
+    # a grouping the quotas cannot be split by (an account column): said, not swallowed
+    accounts = tiny.accounts.assign(industry=["Retail", "Banking"])
+    by_industry = headline_kpis(SalesData(tables={**tiny.tables, "accounts": accounts}), "2025Q4", by="industry")
+    notes = by_industry.loc[by_industry["kpi"] == "bookings", "note"]
+    assert notes.str.contains("no bookings target: Quota by 'industry'").all()
+    # any other error is not caught
+    def broken(*args, **kwargs):
+        raise ValueError("a bug, not a missing table")
+
+    monkeypatch.setattr(kpis_module, "quarter_quota", broken)
+    with pytest.raises(ValueError, match="a bug"):
+        headline_kpis(tiny, "2025Q4")
+
+
 # --- the sample's planted truths -------------------------------------------------------------------------------
 
 QUARTERS = [f"{y}Q{q}" for y in (2023, 2024, 2025) for q in (1, 2, 3, 4)]

@@ -43,9 +43,19 @@ def test_movers_of_the_sample_name_the_planted_mid_market_slowdown(sample):
     m = biggest_movers(sample, "2025Q4", headline=hs)
     mm = m[(m["group"] == "Mid-Market") & (m["kpi"] == "win_rate")].iloc[0]
     assert mm["relative_change"] < -0.15  # the Proposal bottleneck (from 2025-04-01) cuts Mid-Market wins
+    # 52 of 293 against 51 of 205: the two-proportion test's p is 0.053 (0.160 after Holm over three segments)
+    assert mm["test"] == "two-proportion test" and mm["p_value"] == pytest.approx(0.0532, abs=1e-4)
+    assert mm["p_adjusted"] == pytest.approx(0.1595, abs=1e-4) and mm["family"] == 3 and not mm["significant"]
+    assert (mm["lower"], mm["upper"]) == pytest.approx((-0.1460, 0.0010), abs=1e-4)
     h = headline_kpis(sample, "2025Q4")
     text = "\n".join(narrative(h, m, quarter="2025Q4", by_segment=hs, insights=Insights(), currency="USD"))
-    assert "$9.36M" in text and "Mid-Market win rate" in text and "significantly below" in text
+    assert "$9.36M" in text
+    assert ("the Mid-Market win rate (17.7%) is lower than last year's 24.9%, but not significantly at the 5% level "
+            "(two-proportion test p = 0.053, Holm-adjusted p = 0.160 over 3 segments, difference -7.1 pts "
+            "[-14.6, +0.1])") in text
+    assert "significantly below" not in text
+    assert "-1.8 pts on a year ago (two-proportion test p = 0.439, difference -1.8 pts [-6.2, +2.7]; " \
+           "not significant at 5%)" in text
 
 
 def test_narrative_by_hand_and_escaped(tiny):
@@ -59,8 +69,11 @@ def test_narrative_by_hand_and_escaped(tiny):
     assert "66.7% (95% interval" in text
     assert "$400 of open pipeline (1 deals)" in text and "2.00x the quota" in text
     assert "pipeline coverage for 2026Q1 is 2.00x, below the 3x rule of thumb" in text  # a risk
-    # 2024Q4 won 1 of 1; this quarter's Wilson upper bound for 2 of 3 (0.94) lies below it
-    assert "the win rate is significantly below last year's 100.0%" in text
+    # 2024Q4 won 1 of 1; this quarter's Wilson upper bound for 2 of 3 (0.94) lies below it, but Fisher's exact
+    # test (expected counts below 5) gives p = 1: said, and not called significant
+    assert ("the win rate (66.7%) is lower than last year's 100.0%, but not significantly at the 5% level "
+            "(Fisher exact test p = 1.000, difference -33.3 pts [") in text
+    assert "significantly below" not in text
     assert bad not in text and "&lt;script&gt;alert\\(1\\)&lt;/script&gt;" in text
     assert "against the previous quarter" in text
     assert paras[-1] == "No forecast against quota: gone."
@@ -127,10 +140,13 @@ def test_headline_table_by_hand(tiny):
 
     t = headline_table(headline_kpis(tiny, "2025Q4"), currency="USD").set_index("KPI")
     assert t.loc["Bookings", "This quarter"] == "$400"
-    assert t.loc["Bookings", "vs last quarter"] == "+100.0%"
+    assert t.loc["Bookings", "vs last quarter (rates in pts, others in %)"] == "+100.0%"
     assert t.loc["Bookings", "vs target"] == "100%"
     assert t.loc["Win rate", "This quarter"].startswith("66.7% (")
-    assert t.loc["Win rate", "vs last quarter"] == "+16.7 points"
+    # one rule: a rate's change in points, an amount's or count's in %; the header says so
+    assert t.loc["Win rate", "vs last quarter (rates in pts, others in %)"] == "+16.7 pts"
+    assert t.loc["Win rate", "vs last year (rates in pts, others in %)"] == "-33.3 pts"
+    assert t.loc["Deals won", "vs last year (rates in pts, others in %)"] == "+100.0%"
     assert t.loc["Deals won", "Target"] == ""
 
 
@@ -156,8 +172,29 @@ def test_movers_table_by_hand(tiny):
     from salesops.summary import movers_table
 
     t = movers_table(biggest_movers(tiny, "2025Q4", against="previous"), currency="USD")
+    change = "Change (rates in pts, others in %)"
     row = t[(t["Segment"] == "SMB") & (t["KPI"] == "Bookings")].iloc[0]
-    assert (row["Base"], row["Now"], row["Change"], row["Driven by"]) == ("$200", "$100", "-50.0%", "smaller deals")
+    assert (row["Base"], row["Now"], row[change], row["Driven by"]) == ("$200", "$100", "-50.0%", "smaller deals")
+    assert row["Test"] == ""
+    # SMB's win rate went from 1 of 1 to 1 of 2: -50.0 pts (not the relative -50%), with its Fisher test
+    rate = t[(t["Segment"] == "SMB") & (t["KPI"] == "Win rate")].iloc[0]
+    assert rate[change] == "-50.0 pts"
+    assert rate["Test"].startswith("Fisher exact test p = 1.000, Holm-adjusted p = 1.000 over 2 segments, "
+                                   "difference -50.0 pts [")
+    assert rate["Test"].endswith("; not significant at 5%")
+
+
+def test_movers_of_the_sample_give_rates_in_points(sample):
+    hs = headline_kpis(sample, "2025Q4", by="segment")
+    m = biggest_movers(sample, "2025Q4", headline=hs)
+    text = " ".join(narrative(headline_kpis(sample, "2025Q4"), m, quarter="2025Q4", by_segment=hs, top=len(m)))
+    # Enterprise's win rate: 9.2% to 13.8% is +4.7 pts (relative +50.9%, which the page no longer shows)
+    assert "Enterprise win rate +4.7 pts (9.2% to 13.8%; two-proportion test p = 0.232" in text
+    assert "+50.9%" not in text
+    # a driver naming the win rate carries its change and test too
+    assert ("Enterprise deals won +100.0% (11 to 22), driven by a higher win rate (+4.7 pts; two-proportion test "
+            "p = 0.232, Holm-adjusted p = 0.464 over 3 segments, difference +4.7 pts [-3.2, +12.1]; not significant "
+            "at 5%) and more deals closed") in text
 
 
 def test_narrative_says_which_table_is_missing(tiny):

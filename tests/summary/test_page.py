@@ -74,3 +74,22 @@ def test_only_won_deals_without_other_risks(tiny):
     risks = next(p for p in s.paragraphs if p.startswith("**Risks**"))
     assert risks.startswith("**Risks**: none flagged by the headline numbers that these data allow")
     assert "no quotas table" in s.markdown and "no lost deal" in s.markdown
+
+
+def test_the_page_keeps_the_tests_behind_its_words(tiny):
+    s = executive_summary(tiny, "2025Q4")
+    t = s.tests.set_index(["scope", "group"])
+    assert list(s.tests.columns[:3]) == ["scope", "group", "kpi"]
+    company = t.loc[("company", "all")]  # 2 of 3 against 1 of 1 a year ago: Fisher, p = 1, not significant
+    assert company["test"] == "Fisher exact test" and company["p_value"] == 1.0 and not company["significant"]
+    assert company["family"] == 1
+    assert set(t.loc["segment"].index) == {"ENT", "SMB"}
+    assert "Fisher exact test p = 1.000" in s.markdown and "significantly below" not in s.markdown
+
+
+def test_without_quotas_the_page_says_there_is_no_target(tiny):
+    s = executive_summary(_tables(tiny, quotas=None), "2025Q4")
+    bookings = s.headline.set_index("kpi").loc["bookings"]
+    assert math.isnan(bookings["target"]) and bookings["note"].startswith("no bookings target: ")
+    first = s.paragraphs[0]
+    assert first.startswith("**Bookings**") and "there is no quota to compare with (Quota needs the table quotas" in first
