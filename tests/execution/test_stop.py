@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -45,9 +46,11 @@ def _marked(marker: str) -> list[int]:
 
 
 def test_ctrl_c_drops_the_queue_kills_the_kernels_and_exits_130(tmp_path):
-    notebooks, out, runtime, temp = (tmp_path / n for n in ("notebooks", "out", "runtime", "tmp"))
-    for folder in (notebooks, runtime, temp):
+    notebooks, out, runtime = (tmp_path / n for n in ("notebooks", "out", "runtime"))
+    for folder in (notebooks, runtime):
         folder.mkdir()
+    # a short temporary folder: the kernels' Unix socket paths must stay under ~100 characters
+    temp = Path(tempfile.mkdtemp(prefix="so-"))
     started, queued = tmp_path / "slow-started", tmp_path / "queued-started"
     _notebook(notebooks / "01_slow.ipynb",
               f"import pathlib, time\npathlib.Path({str(started)!r}).write_text('x')\ntime.sleep(300)")
@@ -83,6 +86,7 @@ def test_ctrl_c_drops_the_queue_kills_the_kernels_and_exits_130(tmp_path):
     assert _marked(marker) == [], "processes of the review are still running"
     assert list(runtime.iterdir()) == [], "kernel connection files were left behind"
     assert [p.name for p in temp.iterdir() if p.name.startswith("salesops-kernel-")] == [], "kernel sockets left"
+    temp.rmdir()
 
 
 def test_registered_and_marked_processes_are_killed(tmp_path):
