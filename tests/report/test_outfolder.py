@@ -145,3 +145,11 @@ def test_review_file_names():
                                     "notebooks/07_kpi.ipynb", "quarantine/opportunities.csv"]))
     assert not any(map(is_review_file, ["notes.txt", "notebooks/notes.ipynb", "../index.html", "/etc/passwd",
                                         "sub/01_a.html", "quarantine/../x.csv", "7_kpi.html", MANIFEST]))
+
+
+def test_a_review_by_an_older_salesops_is_named_as_such(tmp_path):
+    out = tmp_path / "review"
+    _write(out / "index.html")
+    _write(out / "metrics.json", "{}")
+    with pytest.raises(OutputFolderError, match=r"older salesops, which kept no manifest.*--force"):
+        OutputFolder.check(out, ["index.html"])
