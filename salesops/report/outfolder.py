@@ -153,11 +153,11 @@ class OutputFolder:
             listed = None  # forced past an unreadable manifest: it lists nothing we may remove
         if listed is None:
             if not force:
-                older = ""
+                hint = _FORCE_HINT
                 if (folder / "index.html").is_file() and (folder / "metrics.json").is_file():
-                    older = " (it looks like a review by an older salesops, which kept no manifest: remove it)"
-                raise OutputFolderError(f"output folder {out} is not empty and has no {MANIFEST} (no salesops "
-                                        f"review recorded its files there{older}); {_FORCE_HINT}")
+                    hint = f"it looks like a review by an older salesops, which kept no manifest: remove it, or {hint}"
+                raise OutputFolderError(f"output folder {out} is not empty and has no {MANIFEST}, so no salesops "
+                                        f"review recorded its files there; {hint}")
             return cls(folder, [], planned)
         previous = [f for f in listed if is_review_file(f)]
         foreign = sorted(f for f in planned if f not in previous and ((folder / f).exists() or (folder / f).is_symlink()))
