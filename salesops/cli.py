@@ -3,12 +3,12 @@
 ::
 
     salesops review   --data PATH --quarter YYYYQn --out DIR [--only AREAS] [--jobs N] [--compare DIR]
-                      [--param KEY=VALUE ...] [--quiet]
+                      [--param KEY=VALUE ...] [--force] [--quiet]
     salesops validate --data PATH [--mapping M] [--strict] [--as-of DATE]
     salesops sample   --out DIR [--seed N] [--size sample|N|1x|10x|100x|large]
     salesops whatif   [--data PATH] [--plan PLAN] [--period YEAR] [--port N]
 
-Exit codes: 0 all well, 1 some part failed (a notebook, the data), 2 bad arguments.
+Exit codes: 0 all well, 1 some part failed (a notebook, the data), 2 bad arguments, 130 interrupted (Ctrl-C).
 """
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ import threading
 from collections.abc import Sequence
 from pathlib import Path
 
-__all__ = ["main", "build_parser", "EXIT_OK", "EXIT_FAILED", "EXIT_USAGE"]
+__all__ = ["main", "build_parser", "EXIT_OK", "EXIT_FAILED", "EXIT_USAGE", "EXIT_INTERRUPTED"]
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
 class _UsageError(Exception):
@@ -61,6 +61,9 @@ def build_parser() -> argparse.ArgumentParser:
     review.add_argument("--param", action="append", default=None, metavar="KEY=VALUE",
                         help="a further notebook parameter, declared in some notebook's parameters cell "
                              "(repeatable); unknown names are refused with the list of accepted ones")
+    review.add_argument("--force", action="store_true",
+                        help="write into a non-empty --out that no review's manifest covers (files the "
+                             "manifest does not list are never deleted)")
     review.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     review.add_argument("--notebooks", default=None, metavar="DIR", help=argparse.SUPPRESS)
 
@@ -140,7 +143,7 @@ def _print_progress(event: str, name: str, seconds: float, message: str | None) 
 def _cmd_review(args: argparse.Namespace) -> int:
     from salesops.execution.parameters import ParameterError, parse_assignments
     from salesops.io import LoadError
-    from salesops.review import ReviewParameterError, run_review
+    from salesops.review import ReviewInterrupted, ReviewParameterError, run_review
 
     _check_source(args.data)
     _check_as_of(args.as_of)
@@ -151,10 +154,13 @@ def _cmd_review(args: argparse.Namespace) -> int:
     try:
         result = run_review(args.data, args.quarter, args.out, only=args.only, jobs=args.jobs,
                             notebooks_dir=args.notebooks, mapping=args.mapping, as_of=args.as_of,
-                            params=params, compare=args.compare,
+                            params=params, compare=args.compare, force=args.force,
                             progress=None if args.quiet else _print_progress)
     except ReviewParameterError as exc:
         raise _UsageError(str(exc)) from exc
+    except ReviewInterrupted as exc:  # Ctrl-C: the queue was dropped, the workers and kernels killed
+        print(f"salesops: {exc}", file=sys.stderr)
+        return EXIT_INTERRUPTED
     except LoadError as exc:
         _err(f"the data cannot be loaded: {exc}")
         return EXIT_FAILED
@@ -256,7 +262,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     Returns
     -------
     int
-        0 all well, 1 some part failed, 2 bad arguments.
+        0 all well, 1 some part failed, 2 bad arguments, 130 interrupted.
     """
     parser = build_parser()
     try:
@@ -272,8 +278,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         _err(str(exc))
         return EXIT_USAGE
     except KeyboardInterrupt:
-        _err("interrupted")
-        return 130
+        print("salesops: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -14,6 +14,10 @@ Public face::
     DIR/metrics.json          what the notebooks recorded, merged, sorted, byte-stable
     DIR/quarantine/           rejected rows per table and the list of problems, when rows were rejected
     DIR/comparison.html|json  with ``compare=``: every metric against an earlier review's metrics.json
+    DIR/.salesops-manifest.json  the files above that this review wrote; a rerun removes those and only those
+
+Ctrl-C while the notebooks run starts no further notebook, kills the workers and the kernels they started
+(:mod:`salesops.execution.stop`) and raises :class:`ReviewInterrupted`; ``salesops review`` exits 130.
 
 ``progress`` (a callable) hears ``("started" | "done" | "failed", notebook, seconds, message)`` per notebook.
 """
@@ -25,7 +29,6 @@ import multiprocessing
 import os
 import queue as queue_module
 import re
-import shutil
 import tempfile
 import threading
 import time
@@ -37,14 +40,16 @@ from typing import Any
 
 import nbformat
 
-from salesops.execution.notebook import NotebookOutcome, NotebookTask, run_notebook, set_progress_queue
+from salesops.execution.notebook import NotebookOutcome, NotebookTask, init_worker, run_notebook
 from salesops.execution.parameters import ParameterError, check_extra_parameters
+from salesops.execution.stop import ignoring_sigint, sigint_held, stop_pool
 from salesops.io.urls import redact_url
 from salesops.paths import project_root
 from salesops.periods import Quarter, QuarterError, parse_as_of, parse_quarter
 from salesops.periods import latest_complete_quarter as _latest_complete
 from salesops.report.compare import read_metrics_document, write_comparison
 from salesops.report.metrics import merge_records, metrics_document, read_records, write_metrics
+from salesops.report.outfolder import OutputFolder, OutputFolderError, check_placement
 from salesops.report.pages import PageEntry, QualityHeadline, notebook_title, render_index
 from salesops.span import (
     DataSpan,
@@ -59,6 +64,7 @@ __all__ = [
     "DataSpan",
     "NotebookOutcome",
     "Progress",
+    "ReviewInterrupted",
     "ReviewParameterError",
     "ReviewResult",
     "area_of",
@@ -79,6 +85,22 @@ Progress = Callable[[str, str, float, str | None], None]
 
 class ReviewParameterError(ValueError):
     """A parameter of the review is wrong (quarter, data path, areas, jobs); nothing was run."""
+
+
+class ReviewInterrupted(Exception):
+    """Ctrl-C during the notebooks: the queue was dropped and the workers and their kernels were killed.
+
+    Attributes
+    ----------
+    done : int
+        Notebooks that finished (ok or failed) before the interruption.
+    not_run : int
+        Notebooks stopped while running or never started.
+    """
+
+    def __init__(self, done: int, not_run: int) -> None:
+        super().__init__(f"review interrupted; {done} pages done, {not_run} not run")
+        self.done, self.not_run = done, not_run
 
 
 @dataclass
@@ -224,22 +246,13 @@ def _resolve_quarter(quarter: str | Quarter | None, span: DataSpan) -> Quarter:
     return q
 
 
-def _clear_previous(out: Path) -> None:
-    """Remove what an earlier review wrote here (and only that)."""
-    for name in ("index.html", "metrics.json", "comparison.html", "comparison.json"):
-        (out / name).unlink(missing_ok=True)
-    for page in out.glob("[0-9][0-9]_*.html"):
-        page.unlink()
-    for folder in ("notebooks", "quarantine"):
-        if (out / folder).is_dir():
-            shutil.rmtree(out / folder)
-
-
-def _write_quarantine(quality: Any, out: Path) -> Path | None:
+def _write_quarantine(quality: Any, out: Path, folder_files: OutputFolder) -> Path | None:
     rejected = getattr(quality, "rejected", None)
     if rejected is None or rejected.empty:
         return None
     folder = out / "quarantine"
+    tables = [t for t, frame in quality.quarantine.items() if frame is not None and not frame.empty]
+    folder_files.claim(f"quarantine/{name}.csv" for name in [*tables, "problems"])
     quality.write_quarantine(folder)  # the loader's one quarantine writer
     return folder
 
@@ -347,6 +360,7 @@ def run_review(
     params: Mapping[str, Any] | None = None,
     compare: str | os.PathLike[str] | None = None,
     progress: Progress | None = None,
+    force: bool = False,
 ) -> ReviewResult:
     """Run the quarterly review.
 
@@ -357,7 +371,8 @@ def run_review(
     quarter : str, Quarter or None
         ``YYYYQn``; None or ``"latest"`` for the latest quarter the data covers completely.
     out : str or path-like
-        Output folder (created; what an earlier review wrote there is replaced).
+        Output folder (created). The files it writes are listed in ``out/.salesops-manifest.json``; a rerun
+        removes exactly those (see :mod:`salesops.report.outfolder`).
     only : iterable of str, optional
         Areas to run (``data_quality``, ``01`` or ``01_data_quality``; comma-separated allowed).
     jobs : int, optional
@@ -370,6 +385,9 @@ def run_review(
         The data's as-of moment (ISO date); default: the loader's.
     timeout : int or None
         Seconds a notebook cell may run.
+    force : bool
+        Write into a non-empty folder without a manifest, or over files no manifest lists (nothing unlisted
+        is removed). Never lifts the refusal of an ``out`` that holds the notebooks or the data.
 
     Returns
     -------
@@ -381,7 +399,8 @@ def run_review(
     ReviewParameterError
         Before anything runs, for a malformed or uncovered quarter, a missing data folder, an unknown area,
         a bad ``jobs``, an unknown or mistyped notebook parameter, a ``compare`` folder without a
-        ``metrics.json``, or a URL with a password in it.
+        ``metrics.json``, a URL with a password in it, or an output folder that cannot be used (not empty
+        and without a manifest, unless ``force``; holding the notebooks or the data, or inside the data folder).
     salesops.io.LoadError
         When the data cannot be loaded to find its span (sources other than a canonical folder).
     """
@@ -412,8 +431,15 @@ def run_review(
             raise ReviewParameterError(f"--compare: {exc}") from exc
     mapping_text = _check_mapping(mapping)
     out = Path(out)
-    if out.exists() and not out.is_dir():
-        raise ReviewParameterError(f"output {out} exists and is not a folder")
+    planned = ["index.html", "metrics.json"] + [f"{nb.stem}.html" for nb in notebooks]
+    planned += [f"notebooks/{nb.name}" for nb in notebooks]
+    if compare is not None:
+        planned += ["comparison.html", "comparison.json"]
+    try:
+        check_placement(out, notebooks_dir or default_notebooks_dir(), None if is_database_url(source) else source)
+        out_folder = OutputFolder.check(out, planned, force=force)
+    except OutputFolderError as exc:
+        raise ReviewParameterError(str(exc)) from exc
 
     started = time.perf_counter()
     loaded = None
@@ -425,9 +451,8 @@ def run_review(
             raise ReviewParameterError(f"{_display_source(source)}: the data holds no dated records")
     q = _resolve_quarter(quarter, span)
 
-    out.mkdir(parents=True, exist_ok=True)
+    out_folder.clear()
     out = out.resolve()
-    _clear_previous(out)
     review_title = f"Quarterly review {q}"
     parameters = {"data_path": source, "quarter": str(q), "as_of": as_of or ""}
     if mapping_text:
@@ -459,26 +484,34 @@ def run_review(
             except ValueError as exc:  # LoadError and its subclasses: the notebooks will say so themselves
                 load_error = str(exc)
         context = multiprocessing.get_context("spawn")
+        registry = Path(metrics_tmp) / "kernels"
+        registry.mkdir()
+        done: dict[str, NotebookOutcome] = {}
         with _shared_load(loaded, source, mapping_text, as_of, Path(metrics_tmp)), _ProgressRelay(
             progress, context
-        ) as relay, ProcessPoolExecutor(
-            max_workers=workers, mp_context=context,
-            initializer=set_progress_queue if relay.queue is not None else None,
-            initargs=(relay.queue,) if relay.queue is not None else (),
-        ) as pool:
-            futures = [pool.submit(run_notebook, t) for t in tasks]
-            by_future = dict(zip(futures, tasks, strict=True))
-            done: dict[str, NotebookOutcome] = {}
-            for future in as_completed(futures):
-                outcome = _outcome(future, by_future[future])
-                done[outcome.name] = outcome
-                if progress is not None:
-                    progress("done" if outcome.ok else "failed", outcome.name, outcome.seconds, outcome.message)
+        ) as relay:
+            pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=init_worker,
+                                       initargs=(relay.queue, str(registry)))
+            try:
+                with sigint_held():  # workers start with Ctrl-C held back, then ignore it
+                    futures = [pool.submit(run_notebook, t) for t in tasks]
+                by_future = dict(zip(futures, tasks, strict=True))
+                for future in as_completed(futures):
+                    outcome = _outcome(future, by_future[future])
+                    done[outcome.name] = outcome
+                    if progress is not None:
+                        progress("done" if outcome.ok else "failed", outcome.name, outcome.seconds, outcome.message)
+            except KeyboardInterrupt:
+                with ignoring_sigint():
+                    stop_pool(pool, registry)
+                raise ReviewInterrupted(len(done), len(tasks) - len(done)) from None
+            finally:
+                pool.shutdown(wait=True)
             outcomes = [done[t.name] for t in tasks]
 
         quarantine = headline = None
         if loaded is not None:
-            quarantine = _write_quarantine(loaded.quality, out)
+            quarantine = _write_quarantine(loaded.quality, out, out_folder)
             headline = _headline(loaded.quality, quarantine)
 
         problems: list[str] = []
@@ -520,5 +553,6 @@ def run_review(
     )
     index = out / "index.html"
     index.write_text(index_html, encoding="utf-8")
+    out_folder.finish()
     return ReviewResult(out, q, outcomes, index, metrics_path, quarantine, load_error, problems, comparison,
                         time.perf_counter() - started)

@@ -181,14 +181,18 @@ def test_a_broken_notebook_fails_its_page_and_the_others_still_render(mini_crm, 
 
 def test_only_runs_the_chosen_area_and_clears_stale_pages(mini_crm, fixture_notebooks, tmp_path):
     out = tmp_path / "out"
-    out.mkdir()
-    (out / "02_broken.html").write_text("stale")
+    first = run_review(mini_crm, "2025Q4", out, notebooks_dir=fixture_notebooks, jobs=2)
+    assert [p.name for p in first.pages] == ["01_tiny", "02_broken"]
+    assert (out / "02_broken.html").exists() and (out / "notebooks" / "02_broken.ipynb").exists()
     (out / "keep.txt").write_text("not ours")
+    (out / "03_custom.html").write_text("not ours either")  # named like a page, but no manifest lists it
     result = run_review(mini_crm, "2025Q4", out, only=["tiny"], notebooks_dir=fixture_notebooks)
     assert result.exit_code == 0
     assert [p.name for p in result.pages] == ["01_tiny"]
-    assert not (out / "02_broken.html").exists()
-    assert (out / "keep.txt").exists()
+    assert not (out / "02_broken.html").exists() and not (out / "notebooks" / "02_broken.ipynb").exists()
+    assert (out / "keep.txt").read_text() == "not ours"
+    assert (out / "03_custom.html").read_text() == "not ours either"
+    assert "02_broken.html" not in (out / ".salesops-manifest.json").read_text()
 
 
 def test_data_values_are_escaped_in_the_pages(mini_crm_copy, tmp_path):

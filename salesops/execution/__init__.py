@@ -7,7 +7,13 @@ runs; :mod:`salesops.execution.kernel` makes sure the kernel is the review's own
 from __future__ import annotations
 
 from salesops.execution.kernel import KERNEL_NAME, ThisPythonKernelManager, ThisPythonKernelSpecManager
-from salesops.execution.notebook import NotebookOutcome, NotebookTask, run_notebook, set_progress_queue
+from salesops.execution.notebook import (
+    NotebookOutcome,
+    NotebookTask,
+    init_worker,
+    run_notebook,
+    set_progress_queue,
+)
 
 __all__ = [
     "KERNEL_NAME",
@@ -15,6 +21,7 @@ __all__ = [
     "NotebookTask",
     "ThisPythonKernelManager",
     "ThisPythonKernelSpecManager",
+    "init_worker",
     "run_notebook",
     "set_progress_queue",
 ]

@@ -8,6 +8,7 @@ with ``status="failed"`` and the error message.
 from __future__ import annotations
 
 import os
+import signal
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,7 +17,7 @@ from typing import Any
 from salesops.paths import project_root
 from salesops.report.metrics import METRICS_ENV
 
-__all__ = ["NotebookTask", "NotebookOutcome", "run_notebook", "set_progress_queue"]
+__all__ = ["NotebookTask", "NotebookOutcome", "init_worker", "run_notebook", "set_progress_queue"]
 
 #: Queue of progress events ``(event, name, seconds)`` of this worker process (set by the review's pool).
 _PROGRESS: Any = None
@@ -27,6 +28,23 @@ def set_progress_queue(queue: Any) -> None:
     ``queue`` (a multiprocessing queue) when a notebook starts and when its kernel is ready."""
     global _PROGRESS
     _PROGRESS = queue
+
+
+def init_worker(queue: Any, registry: str | None) -> None:
+    """Initializer of a review worker.
+
+    Ctrl-C is the review's to handle (:mod:`salesops.execution.stop`), so this process ignores SIGINT (and
+    unblocks it, the review holding it back while spawning workers); progress events go to ``queue`` (may be
+    None); the kernels this worker starts are registered in ``registry``
+    (:func:`salesops.execution.kernel.set_kernel_registry`).
+    """
+    from salesops.execution.kernel import set_kernel_registry
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    set_progress_queue(queue)
+    set_kernel_registry(registry)
 
 
 def _report(event: str, name: str, seconds: float) -> None:
@@ -125,8 +143,13 @@ def _error_message(exc: BaseException) -> str:
 
 
 def _kernel_environment(metrics_file: str) -> dict[str, str]:
-    """Environment for the kernel: the metrics file, and this checkout importable even if not installed."""
+    """Environment for the kernel: the metrics file, the registry marker of the review's kernels, and this
+    checkout importable even if not installed."""
+    from salesops.execution.kernel import REGISTRY_ENV, kernel_registry
+
     env = {METRICS_ENV: metrics_file}
+    if kernel_registry() is not None:
+        env[REGISTRY_ENV] = kernel_registry()
     root = str(project_root())
     current = os.environ.get("PYTHONPATH", "")
     if root not in current.split(os.pathsep):
@@ -138,7 +161,7 @@ def run_notebook(task: NotebookTask) -> NotebookOutcome:
     """Execute ``task.source`` into ``task.executed`` and render ``task.html``; never raises."""
     import papermill as pm
 
-    from salesops.execution.kernel import KERNEL_NAME, ThisPythonKernelManager
+    from salesops.execution.kernel import KERNEL_NAME, REGISTRY_ENV, ThisPythonKernelManager
     from salesops.report.pages import render_notebook_html
 
     started = time.perf_counter()
@@ -151,7 +174,7 @@ def run_notebook(task: NotebookTask) -> NotebookOutcome:
     _report("started", task.name, 0.0)
     Path(task.metrics_file).unlink(missing_ok=True)
     Path(task.executed).parent.mkdir(parents=True, exist_ok=True)
-    saved = {k: os.environ.get(k) for k in (METRICS_ENV, "PYTHONPATH")}
+    saved = {k: os.environ.get(k) for k in (METRICS_ENV, "PYTHONPATH", REGISTRY_ENV)}
     os.environ.update(_kernel_environment(task.metrics_file))
     status, message = "ok", None
     try:
