@@ -83,7 +83,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="'sample' (default) or a number scaling it: the sample CRM with its planted effects; "
                              "'large' (1M opportunities, 8M history rows, 50M activities, 5M leads), '1x', "
                              "'10x' or '100x' (the sample's row counts times 1, 10, 100): big synthetic Parquet "
-                             "without planted effects, for benchmarks")
+                             "without planted effects, for benchmarks, with every table the review reads and "
+                             "routing/territory settings naming its own reps")
 
     whatif = sub.add_parser("whatif", help="serve the comp-plan what-if app as a web page (Voila)",
                             description="Serve the what-if app (quota, rates, cap and SPIF levers over a comp "
@@ -108,9 +109,15 @@ def _check_as_of(text: str | None) -> None:
 
 
 def _check_source(data: str) -> None:
+    from salesops.io.urls import SecretInUrlError, check_url_secrets
     from salesops.span import is_database_url
 
-    if not is_database_url(data) and not Path(data).exists():
+    if is_database_url(data):
+        try:
+            check_url_secrets(data)
+        except SecretInUrlError as exc:
+            raise _UsageError(str(exc)) from None
+    elif not Path(data).exists():
         raise _UsageError(f"data folder {data} does not exist")
 
 
@@ -135,6 +142,7 @@ def _cmd_review(args: argparse.Namespace) -> int:
     from salesops.io import LoadError
     from salesops.review import ReviewParameterError, run_review
 
+    _check_source(args.data)
     _check_as_of(args.as_of)
     try:
         params = parse_assignments(args.param)
@@ -202,6 +210,7 @@ def _cmd_sample(args: argparse.Namespace) -> int:
         rows = write_large(out, size=args.size, seed=args.seed, progress=sys.stderr.isatty())
         for table, n in rows.items():
             print(f"{table:<22}{n:>14,} rows")
+        print("routing.yaml, territories.yaml: the review's settings, naming only these reps")
         print(f"large synthetic CRM (seed {args.seed}, size {args.size}, Parquet) written to {out.resolve()}")
         return EXIT_OK
     try:

@@ -39,6 +39,7 @@ import nbformat
 
 from salesops.execution.notebook import NotebookOutcome, NotebookTask, run_notebook, set_progress_queue
 from salesops.execution.parameters import ParameterError, check_extra_parameters
+from salesops.io.urls import redact_url
 from salesops.paths import project_root
 from salesops.periods import Quarter, QuarterError, parse_as_of, parse_quarter
 from salesops.periods import latest_complete_quarter as _latest_complete
@@ -173,16 +174,16 @@ def _check_source(data: str | os.PathLike[str]) -> str:
     if is_database_url(text):
         from sqlalchemy.engine import make_url
 
+        from salesops.io.urls import SecretInUrlError, check_url_secrets
+
         try:
-            url = make_url(text)
+            check_url_secrets(text)
+        except SecretInUrlError as exc:
+            raise ReviewParameterError(str(exc)) from None
+        try:
+            make_url(text)
         except Exception as exc:  # noqa: BLE001
-            raise ReviewParameterError(f"data URL cannot be parsed: {exc}") from exc
-        if url.password and not re.fullmatch(r"\$\{\w+\}", str(url.password)):
-            raise ReviewParameterError(
-                "the data URL carries a password; the review writes its parameters into the executed "
-                "notebooks, so put the password in an environment variable and write ${VARIABLE} in the URL "
-                "(e.g. postgresql://analyst:${PGPASSWORD}@host/crm)"
-            )
+            raise ReviewParameterError(f"data URL {redact_url(text)} cannot be parsed ({type(exc).__name__})") from None
         return text
     path = Path(text)
     if not path.exists():
@@ -207,7 +208,7 @@ def _check_mapping(mapping: str | os.PathLike[str] | None) -> str | None:
 
 
 def _display_source(source: str) -> str:
-    return re.sub(r"(://[^:/@]+:)[^@]*@", r"\1***@", source)
+    return redact_url(source) if is_database_url(source) else source
 
 
 def _resolve_quarter(quarter: str | Quarter | None, span: DataSpan) -> Quarter:

@@ -32,6 +32,9 @@ def test_review_of_the_tiny_crm_exits_0(reviewed):
         (["--param", "no_such_parameter=1"], "unknown parameter(s): no_such_parameter; accepted:"),
         (["--param", "quarter=2025Q3"], "quarter (use --quarter)"),
         (["--param", "novalue"], "is not of the form key=value"),
+        (["--param", "n_runs=0"], "--param n_runs=0: expected a whole number in [1, 1000000]"),
+        (["--param", "stale_days=-5"], "--param stale_days=-5: expected a whole number in [0, 3650]"),
+        (["--param", "stale_days=soon"], "--param stale_days=soon: expected a whole number"),
         (["--compare", "no/such/review"], "--compare: no/such/review does not exist"),
         (["--jobs", "0"], "--jobs must be at least 1"),
         (["--as-of", "yesterday-ish"], "is not a date"),
@@ -52,10 +55,10 @@ def test_review_missing_data_folder_exits_2(cli, tmp_path):
 
 
 def test_review_refuses_a_password_in_the_url(cli, tmp_path):
-    run = cli("review", "--data", "postgresql://ann:secret@localhost/crm", "--out", tmp_path / "out")
+    run = cli("review", "--data", "postgresql://ann:hunter2@localhost/crm", "--out", tmp_path / "out")
     assert run.code == 2
     assert "${VARIABLE}" in run.stderr
-    assert "secret" not in run.stderr
+    assert "hunter2" not in run.stderr
 
 
 def test_review_with_a_failed_notebook_exits_1(cli, mini_crm, fixture_notebooks, tmp_path):

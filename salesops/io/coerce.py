@@ -16,6 +16,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from salesops.io import decimals
 from salesops.io.era import to_common_era
 from salesops.schema.tables import Kind
 
@@ -60,7 +61,8 @@ class ColumnFormat:
         ``"dayfirst"``, ``"monthfirst"``, ``"iso"``, ``"yyyymmdd"``, ``"epoch_ms"``, ``"epoch_s"`` or an
         explicit strftime pattern.
     decimal : str, optional
-        ``","`` when numbers use a decimal comma (``1.200,50``); default: guessed per value.
+        ``","`` when numbers use a decimal comma (``1.200,50``), ``"."`` for a decimal point; default:
+        decided once for the column from its values (:mod:`salesops.io.decimals`).
     timezone : str
         Time zone of naive timestamps (default UTC).
     era : str
@@ -180,7 +182,7 @@ def _to_bool(values: pd.Series) -> pd.Series:
     return out
 
 
-_CURRENCY = re.compile(r"[€$£¥₹]|\b(?:USD|EUR|GBP|JPY|CHF|CAD|AUD|INR)\b|[\s\u00a0\u202f']", re.IGNORECASE)
+_CURRENCY = re.compile(r"[€$£¥₹฿]|\b(?:USD|EUR|GBP|JPY|CHF|CAD|AUD|INR|THB)\b|[\s\u00a0\u202f']", re.IGNORECASE)
 _THOUSANDS_COMMA = re.compile(r"^[-+]?\d{1,3}(,\d{3})+$")
 _THOUSANDS_DOT_MANY = re.compile(r"^[-+]?\d{1,3}(\.\d{3}){2,}$")
 _THOUSANDS_DOT = re.compile(r"^[-+]?\d{1,3}(\.\d{3})+$")
@@ -206,11 +208,18 @@ def _read_float(values: pd.Series, fmt: ColumnFormat) -> pd.Series:
     if not present.any():
         return out
     text = values[present].astype(str).str.strip()
-    fast = pd.to_numeric(text, errors="coerce") if fmt.decimal != "," else pd.Series(np.nan, index=text.index)
+    classes = text.map(decimals.classify)
+    verdict = decimals.decide(classes, fmt.decimal)  # one convention per column, never a guess per value
+    per_cell = decimals.cell_decimals(classes, verdict)
+    # plain numbers and self-evident decimal points read alike under both conventions: the fast reader
+    easy = classes.isin(("plain", "point")) | ((classes == "ambiguous_dot") & (per_cell == "."))
+    fast = pd.to_numeric(text.where(easy), errors="coerce")
     out.loc[text.index] = fast.astype(float)
     slow = fast.isna()
     if slow.any():
-        out.loc[text.index[slow.to_numpy()]] = [_parse_money(v, fmt.decimal) for v in text[slow]]
+        out.loc[text.index[slow.to_numpy()]] = [
+            _parse_money(v, d) for v, d in zip(text[slow], per_cell[slow], strict=True)]
+    out.loc[text.index[decimals.rejected(classes, verdict).to_numpy()]] = np.nan
     return out
 
 

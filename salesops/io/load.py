@@ -18,6 +18,7 @@ import pandas as pd
 import pandera.pandas as pa
 import yaml
 
+from salesops.io import decimals
 from salesops.io.cache import cache_key, read_cache
 from salesops.io.coerce import EXPECTED, ColumnFormat, coerce, null_mask
 from salesops.io.data import SalesData
@@ -342,8 +343,13 @@ def _map_part(raw: RawFrame, target: SourceMapping) -> _Part:
             bad = values.iloc[positions].astype(str)
             far = bad.str.match(r"^\s*(?:\d{5,}|1[0-6]\d\d|2[3-9]\d\d|[3-9]\d{3})-\d\d-\d\d") if column.kind in ("date", "timestamp") else None
             expected = f"{name}: expected {EXPECTED[column.kind]}"
-            messages = (failure_messages(name, bad, values, (target.formats.get(name) or ColumnFormat()).era, expected)
-                        if column.kind in ("date", "timestamp") else np.full(len(bad), expected, dtype=object))
+            fmt = target.formats.get(name) or ColumnFormat()
+            if column.kind in ("date", "timestamp"):
+                messages = failure_messages(name, bad, values, fmt.era, expected)
+            elif column.kind in ("float", "int"):
+                messages = decimals.failure_messages(name, bad, values, fmt.decimal, expected)
+            else:
+                messages = np.full(len(bad), expected, dtype=object)
             implausible = None if far is None else far.to_numpy() & (messages == expected)
             if implausible is not None:
                 messages = np.where(

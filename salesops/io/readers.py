@@ -10,18 +10,17 @@ from __future__ import annotations
 import csv
 import gzip
 import io
-import os
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
-from urllib.parse import quote
 
 import numpy as np
 import pandas as pd
 
 from salesops.io.errors import LoadError
+from salesops.io.urls import expand_env, redact_url, scrub
 
 CSV_SUFFIXES = (".csv", ".tsv", ".txt", ".csv.gz", ".tsv.gz", ".txt.gz")
 PARQUET_SUFFIXES = (".parquet", ".pq")
@@ -487,36 +486,16 @@ def _read_duckdb(path: Path, skip: Callable[[str], bool]) -> Iterator[RawFrame]:
 
 
 def _expand_env(url: str) -> tuple[str, list[str]]:
-    """Expand ``${VAR}`` in a database URL, so credentials stay in the environment, never in parameters.
-
-    Returns the URL and the expanded values (to scrub from any message). A value inside the user-info
-    part (``user:password@``) is percent-encoded, so a password may hold ``@``, ``:`` or ``/``. An unset
-    variable raises :class:`LoadError` naming it.
-    """
-    values: list[str] = []
-    scheme_end = url.find("://") + 3
-    # placeholders hold no "/", "?" or "#", so the unexpanded authority ends at the first of them
-    tail = re.search(r"[/?#]", url[scheme_end:])
-    authority = url[scheme_end:] if tail is None else url[scheme_end : scheme_end + tail.start()]
-    at = scheme_end + authority.rfind("@") if "@" in authority else -1
-
-    def expand(match: re.Match) -> str:
-        name = match.group(1)
-        if name not in os.environ:
-            raise LoadError(
-                f"database {redact_url(url)}: environment variable {name} is not set; "
-                f"expected it to hold the value that ${{{name}}} stands for"
-            )
-        value = os.environ[name]
-        values.append(value)
-        return quote(value, safe="") if match.start() < at else value
-
-    return re.sub(r"\$\{(\w+)\}", expand, url), values
-
-
-def redact_url(url: str) -> str:
-    """The URL with any password replaced by ``***``, for messages and reports."""
-    return re.sub(r"(://[^:/@]+:)[^?#]*@", r"\1***@", url)
+    """Expand ``${VAR}`` in a database URL (:func:`salesops.io.urls.expand_env`); an unset variable raises
+    :class:`LoadError` naming it."""
+    try:
+        return expand_env(url)
+    except KeyError as exc:
+        name = exc.args[0]
+        raise LoadError(
+            f"database {redact_url(url)}: environment variable {name} is not set; "
+            f"expected it to hold the value that ${{{name}}} stands for"
+        ) from None
 
 
 def sqlalchemy_url(url: str) -> str:
@@ -533,13 +512,6 @@ def sqlalchemy_url(url: str) -> str:
         if importlib.util.find_spec("psycopg") is None and importlib.util.find_spec("psycopg2") is not None:
             url = "postgresql+psycopg2://" + url[len("postgresql://") :]
     return url
-
-
-def _scrub(text: str, secrets: list[str]) -> str:
-    """``text`` with every secret (as given and percent-encoded) replaced by ``***``."""
-    for secret in sorted((s for s in secrets if s), key=len, reverse=True):
-        text = text.replace(secret, "***").replace(quote(secret, safe=""), "***")
-    return text
 
 
 def _read_sql_url(url: str, skip: Callable[[str], bool]) -> Iterator[RawFrame]:
@@ -559,7 +531,7 @@ def _read_sql_url(url: str, skip: Callable[[str], bool]) -> Iterator[RawFrame]:
     except LoadError:
         raise
     except Exception as exc:  # noqa: BLE001
-        detail = _scrub(f"{type(exc).__name__}: {exc}", secrets)
+        detail = scrub(f"{type(exc).__name__}: {exc}", secrets)
         raise LoadError(f"database {redact_url(url)}: cannot be read ({detail})") from None
     finally:
         if engine is not None:

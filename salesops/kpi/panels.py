@@ -374,10 +374,26 @@ def win_rate_panel(data: SalesData, window: Window, by: str | None = "segment") 
     return panel
 
 
-def rep_panel(data: SalesData, window: Window, within: str | None = "segment") -> Panel:
-    """Per-rep win rates over the four quarters to the quarter, shrunk by empirical Bayes (prior fitted on
-    every deal closed to the quarter's end), ranked within ``within``: who is really at the bottom and the
-    top, and who only looks it on a handful of deals.
+#: Level of the posterior interval behind the KPI page's under/over-performer flags: a rep is flagged when
+#: the 90% interval of their win rate over every deal to date excludes their segment's prior mean, i.e. when
+#: the posterior probability of being below (above) that mean exceeds 0.95.
+FLAG_LEVEL = 0.9
+
+
+def rep_panel(data: SalesData, window: Window, within: str | None = "segment", *,
+              flag_level: float = FLAG_LEVEL) -> Panel:
+    r"""Per-rep win rates over the four quarters to the quarter, shrunk towards their segment's rate by a
+    hierarchical prior with the segment's own between-rep spread, ranked within ``within``; and the reps
+    flagged as under or over performers on every deal closed to the quarter's end.
+
+    Both use :func:`salesops.kpi.rep_win_rates`, whose prior per segment (mean :math:`\mu_s`, between-rep
+    SD :math:`\tau_s`, weight :math:`\kappa_s` in deals) is fitted on every deal closed to the quarter's
+    end. The flag rests on that whole history, since skill is what persists and four quarters of one rep
+    are too few to tell it from luck: with posterior
+    :math:`\theta_j \mid x_j \sim \mathrm{Beta}(\kappa_s\mu_s + x_j, \kappa_s(1-\mu_s) + n_j - x_j)` over the
+    rep's :math:`n_j` deals to date, a rep is ``under`` when the equal-tailed interval of level
+    ``flag_level`` lies below :math:`\mu_s` (:math:`P(\theta_j < \mu_s) > (1 + \text{level})/2`; 0.95 by
+    default), ``over`` when it lies above.
 
     Parameters
     ----------
@@ -387,11 +403,16 @@ def rep_panel(data: SalesData, window: Window, within: str | None = "segment") -
         The quarter under review (:func:`review_window`).
     within : str or None
         Groups reps are ranked within.
+    flag_level : float
+        Level of the posterior interval behind the flags (:data:`FLAG_LEVEL`).
 
     Returns
     -------
     Panel
-        Tables: ``table`` (group, rep, closed, won, raw and shrunk rate with interval, ranks, prior).
+        Tables: ``table`` (group, rep, closed, won, raw and shrunk rate with interval over the four quarters,
+        ranks, prior, ``flag``); frames ``flags`` (every rep over all deals to date: shrunk rate, interval at
+        ``flag_level``, ``prob_below``, ``flag``) and ``priors`` (per group: prior mean, between-rep SD, its
+        own estimate, prior weight in deals, weight on the median rep, variance source).
     """
     panel = Panel("rep_win_rate", "Win rate per rep, shrunk")
     kw = dict(as_of=window.as_of, start=window.trailing_start, prior_start="all")
@@ -407,14 +428,36 @@ def rep_panel(data: SalesData, window: Window, within: str | None = "segment") -
             panel.missing.append(f"No deal closed in {window.trailing_label}, so reps cannot be compared.")
         return panel
     names = data.reps.drop_duplicates("rep_id").set_index("rep_id")["name"] if data.reps is not None else None
-    reps = reps.rename(columns={within: "group"}) if within else reps.assign(group=ALL)
-    reps.insert(2, "name", reps["rep_id"].map(names) if names is not None else reps["rep_id"])
-    reps["name"] = reps["name"].fillna(reps["rep_id"])
+
+    def tidy(frame: pd.DataFrame) -> pd.DataFrame:
+        frame = frame.rename(columns={within: "group"}) if within else frame.assign(group=ALL)
+        frame.insert(2, "name", frame["rep_id"].map(names) if names is not None else frame["rep_id"])
+        frame["name"] = frame["name"].fillna(frame["rep_id"])
+        return frame
+
+    to_date = rep_win_rates(data, within, as_of=window.as_of, confidence=flag_level)
+    priors = pd.DataFrame(to_date.attrs["priors"])
+    priors = priors.rename(columns={within: "group"}) if within else priors.assign(group=ALL)
+    panel.frames["priors"] = priors[["group", *[c for c in priors.columns if c != "group"]]]
+    flags = tidy(to_date).sort_values(["group", "rank_shrunk"]).reset_index(drop=True)
+    panel.frames["flags"] = flags
+    reps = tidy(reps)
+    reps["flag"] = pd.MultiIndex.from_frame(reps[["group", "rep_id"]]).map(
+        flags.set_index(["group", "rep_id"])["flag"]).fillna("")
     panel.table = reps.sort_values(["group", "rank_shrunk"]).reset_index(drop=True)
     lines = [f"Over {window.trailing_label}, each rep's win rate is pulled towards the average of their "
              f"{_by_label(within) if within else 'team'}, the more the fewer deals they closed and the less reps "
-             "differed over every deal closed to date (empirical-Bayes shrinkage), so a rep with three deals is "
-             "not ranked on noise."]
+             f"of that {_by_label(within) if within else 'team'} differ over every deal closed to date "
+             "(a hierarchical empirical-Bayes prior per group), so a rep with three deals is not ranked on noise."]
+    for _, p in panel.frames["priors"].iterrows():
+        how = {"segment": "measured on its own reps",
+               "pooled": "its own reps vary no more than chance, so the spread of reps around their own "
+                         "group's rate over every group is used",
+               "none": "reps vary no more than chance anywhere"}[p["variance_source"]]
+        lines.append(f"- **{p['group']}** prior: average {_pct(p['prior_mean'])}, reps truly differ by "
+                     f"{100 * p['between_sd']:.1f} points (SD; {how}); the prior weighs "
+                     f"{_num(min(p['prior_deals'], 1e7))} deals, so the median rep's shrunk rate is "
+                     f"{_pct(p['weight_on_prior'], 0)} prior.")
     for group, g in panel.table.groupby("group", sort=True):
         if len(g) < 2:
             continue
@@ -431,7 +474,25 @@ def rep_panel(data: SalesData, window: Window, within: str | None = "segment") -
         moved = g[(g["rank_raw"] - g["rank_shrunk"]).abs() >= 2]
         if len(moved):
             lines[-1] += f" {len(moved)} rep(s) move two or more places once their deal counts are taken into account."
+    flagged = flags[flags["flag"] != ""]
+    side = (1 + flag_level) / 2
+    if len(flagged):
+        lines.append(f"Flagged on every deal closed to {window.quarter}, when the {_pct(flag_level, 0)} posterior "
+                     f"interval of the rep's win rate excludes their group's average (probability above "
+                     f"{_pct(side, 1)} of being below, or above, it):")
+        for _, r in flagged.iterrows():
+            prob = r["prob_below"] if r["flag"] == "under" else 1 - r["prob_below"]
+            lines.append(f"- **{r['name']}** ({r['group']}) {r['flag']}-performer: {_pct(r['shrunk_rate'])} "
+                         f"({_pct(r['lower'])} to {_pct(r['upper'])}; raw {_pct(r['raw_rate'])} on "
+                         f"{int(r['closed'])} deals) against {_pct(r['prior_mean'])}; probability {prob:.3f}.")
+    else:
+        lines.append(f"No rep's {_pct(flag_level, 0)} posterior interval over every deal closed to "
+                     f"{window.quarter} excludes their group's average: nobody is flagged.")
     panel.text = "\n".join(lines)
+    panel.add_metric("rep_flags.under", int((flags["flag"] == "under").sum()), "reps",
+                     "reps whose win rate to date is below their group's prior mean (posterior interval)")
+    panel.add_metric("rep_flags.over", int((flags["flag"] == "over").sum()), "reps",
+                     "reps whose win rate to date is above their group's prior mean (posterior interval)")
     return panel
 
 

@@ -20,8 +20,8 @@ from salesops.kpi._common import (
     period_label,
     resolve_by,
 )
-from salesops.stats import fit_beta_prior, shrink_rates, weighted_rate_interval, wilson_interval
-from salesops.stats.shrinkage import BetaPrior
+from salesops.stats import weighted_rate_interval, wilson_interval
+from salesops.stats.segment_prior import fit_segment_priors, priors_table, rep_posteriors
 
 __all__ = ["closed_deals", "rep_win_rates", "win_rates"]
 
@@ -163,15 +163,6 @@ def win_rates(
     return out
 
 
-def _prior(successes: np.ndarray, trials: np.ndarray, fallback: BetaPrior | None) -> tuple[BetaPrior, str]:
-    try:
-        return fit_beta_prior(successes, trials), "group"
-    except ValueError:
-        if fallback is not None:
-            return fallback, "pooled"
-        return BetaPrior(1.0, 1.0), "uniform"
-
-
 def rep_win_rates(
     data: SalesData,
     within: str | Sequence[str] | None = BY_SEGMENT,
@@ -183,24 +174,45 @@ def rep_win_rates(
     types: Sequence[str] | None = None,
     prior_start: Any = None,
     confidence: float = 0.95,
+    spread: Literal["likelihood", "moments"] = "likelihood",
 ) -> pd.DataFrame:
-    r"""Per-rep win rates shrunk by empirical Bayes, ranked within their group.
+    r"""Per-rep win rates shrunk by empirical Bayes towards their group's rate, with each group's own
+    between-rep spread, a posterior interval and an under/over-performer flag; ranked within the group.
 
-    Within each group (segment, say, and period) the reps' counts :math:`(x_j, n_j)` of won and closed
-    deals fit a beta-binomial prior :math:`\mathrm{Beta}(\alpha, \beta)` by maximum likelihood
-    (:func:`salesops.stats.fit_beta_prior`); each rep's shrunk rate is the posterior mean
+    Within each group (segment, say, and period) rep :math:`j` won :math:`x_j` of :math:`n_j` closed deals,
+    :math:`x_j \sim \mathrm{Bin}(n_j, \theta_j)`, and the reps' true rates spread around the group's mean
+    :math:`\mu` with a between-rep variance :math:`\tau^2` of the group's own: :math:`\hat\mu` the pooled
+    rate and :math:`\hat\tau^2` maximising the beta-binomial marginal likelihood (``spread="likelihood"``)
+    or, with ``spread="moments"``, solving the moment equation
+    (:func:`salesops.stats.segment_prior.moment_spread`):
 
     .. math::
 
-        \tilde\theta_j = \frac{\alpha + x_j}{\alpha + \beta + n_j}
-        = w_j \frac{\alpha}{\alpha + \beta} + (1 - w_j) \frac{x_j}{n_j}, \qquad
-        w_j = \frac{\alpha + \beta}{\alpha + \beta + n_j},
+        \hat\mu = \frac{\sum x_j}{N}, \qquad
+        \hat\tau^2 = \frac{\sum_j n_j(x_j/n_j - \hat\mu)^2 - (k-1)\hat\mu(1-\hat\mu)}
+        {N - \sum_j n_j^2/N - (k-1)},
 
-    with an equal-tailed posterior interval (:func:`salesops.stats.shrink_rates`). A rep with three deals
-    stays near the group's mean; one with three hundred keeps almost their own rate. ``vs_group`` is
-    :math:`\tilde\theta_j - \alpha / (\alpha + \beta)`; ranks are 1 for the best rep of the group. A group
-    whose prior cannot be fitted (one rep, or no win at all) borrows the prior fitted on every rep
-    (``prior_source`` says ``pooled``), else a uniform Beta(1, 1).
+    with :math:`k` reps and :math:`N = \sum n_j`. The prior is :math:`\mathrm{Beta}(\kappa\mu,
+    \kappa(1-\mu))` with :math:`\kappa = \mu(1-\mu)/\tau^2 - 1` (it weighs as much as :math:`\kappa`
+    deals). A group whose :math:`\hat\tau^2` is not positive, or cannot be estimated (one rep), borrows the
+    variance of reps around their own group's mean over every group (``prior_source`` = ``pooled``); when
+    that is not positive either, reps do not differ beyond chance and all sit on the mean (``none``). Each
+    rep's shrunk rate is the posterior mean
+
+    .. math::
+
+        \tilde\theta_j = \frac{\kappa\mu + x_j}{\kappa + n_j}
+        = w_j \mu + (1 - w_j) \frac{x_j}{n_j}, \qquad w_j = \frac{\kappa}{\kappa + n_j},
+
+    ``[lower, upper]`` its equal-tailed posterior interval of level ``confidence`` from
+    :math:`\mathrm{Beta}(\kappa\mu + x_j, \kappa(1-\mu) + n_j - x_j)`, and ``prob_below`` the posterior
+    probability :math:`P(\theta_j < \mu)`. ``flag`` is ``"under"`` when ``upper`` :math:`< \mu`
+    (``prob_below`` :math:`> (1 + \text{confidence})/2`), ``"over"`` when ``lower`` :math:`> \mu`, else
+    empty (:func:`salesops.stats.segment_prior.rep_posteriors`). A rep with three deals stays near the
+    group's mean; one with three hundred keeps most of their own rate. ``vs_group`` is
+    :math:`\tilde\theta_j - \mu`; ranks are 1 for the best rep of the group. ``attrs["priors"]`` shows
+    each group's prior: mean, between-rep SD (its own estimate beside the one used), :math:`\kappa` and the
+    weight on the prior of its median rep (:func:`salesops.stats.segment_prior.priors_table`).
 
     Parameters
     ----------
@@ -217,13 +229,19 @@ def rep_win_rates(
         better measured on a long history, while the rates shrunk stay those of the window: with a few dozen
         deals per rep, a quarter alone often cannot tell the spread from chance.
     confidence : float
-        Posterior probability inside ``[lower, upper]``.
+        Posterior probability inside ``[lower, upper]``; the flag's level.
+    spread : {"likelihood", "moments"}
+        Estimator of each group's between-rep variance: beta-binomial marginal likelihood with the mean at
+        the group's pooled rate (:func:`salesops.stats.segment_prior.likelihood_variance`; the default, as a
+        rep with three deals then counts for what three deals show) or the moment equation above.
 
     Returns
     -------
     DataFrame
         One row per group and rep: keys, ``rep_id, closed, won, raw_rate, shrunk_rate, lower, upper,
-        weight_on_prior, prior_mean, vs_group, rank_raw, rank_shrunk, prior_source``.
+        weight_on_prior, prior_mean, between_sd, prior_deals, vs_group, prob_below, flag, rank_raw,
+        rank_shrunk, prior_source``; ``attrs["priors"]`` one record per group of the prior (keys, ``reps, deals,
+        prior_mean, between_sd, own_between_sd, prior_deals, weight_on_prior, variance_source``).
     """
     within, note = resolve_by(data, within, purpose="Per-rep win rate")
     group = group_keys(within, period)
@@ -247,34 +265,42 @@ def rep_win_rates(
             prior_group = ["_all"]
         prior_counts = (history.groupby([*prior_group, "owner_rep_id"], dropna=False, observed=True)["is_won"]
                         .agg(won="sum", closed="size").reset_index())
-    pooled, _ = _prior(prior_counts["won"].to_numpy(float), prior_counts["closed"].to_numpy(float), None)
-    priors = {}
-    for key, g in prior_counts.groupby(prior_group, dropna=False, observed=True, sort=True):
-        priors[key if isinstance(key, tuple) else (key,)] = _prior(
-            g["won"].to_numpy(float), g["closed"].to_numpy(float), pooled)
+    prior_keys = [tuple(k) for k in prior_counts[prior_group].itertuples(index=False, name=None)]
+    codes = {k: i for i, k in enumerate(dict.fromkeys(prior_keys))}
+    fitted = fit_segment_priors(prior_counts["won"].to_numpy(float), prior_counts["closed"].to_numpy(float),
+                                [codes[k] for k in prior_keys], method=spread)
+    priors = {k: fitted[i] for k, i in codes.items()}
     parts = []
     for key, g in counts.groupby(group, dropna=False, observed=True, sort=True):
-        x, n = g["won"].to_numpy(float), g["closed"].to_numpy(float)
         key = key if isinstance(key, tuple) else (key,)
-        prior_key = tuple(v for k, v in zip(group, key) if k in prior_group)
-        prior, source = priors.get(prior_key, (pooled, "pooled"))
-        s = shrink_rates(x, n, prior=prior, confidence=confidence)
+        prior = priors.get(tuple(v for k, v in zip(group, key) if k in prior_group))
+        if prior is None:  # a group absent from the prior's history (a rep new in the window): its own counts
+            prior = fit_segment_priors(g["won"], g["closed"], np.zeros(len(g)), method=spread)[0]
+        s = rep_posteriors(g["won"].to_numpy(float), g["closed"].to_numpy(float), prior, level=confidence)
         part = g.reset_index(drop=True).copy()
-        part["raw_rate"] = s["raw_rate"].to_numpy()
-        part["shrunk_rate"] = s["shrunk_rate"].to_numpy()
-        part["lower"] = s["lower"].to_numpy()
-        part["upper"] = s["upper"].to_numpy()
-        part["weight_on_prior"] = s["weight_on_prior"].to_numpy()
+        for col in ("raw_rate", "shrunk_rate", "lower", "upper", "weight_on_prior"):
+            part[col] = s[col].to_numpy()
         part["prior_mean"] = prior.mean
+        part["between_sd"] = prior.between_sd
+        part["prior_deals"] = prior.concentration
         part["vs_group"] = part["shrunk_rate"] - prior.mean
+        part["prob_below"] = s["prob_below"].to_numpy()
+        part["flag"] = s["flag"].to_numpy()
         part["rank_raw"] = part["raw_rate"].rank(ascending=False, method="min").astype(int)
         part["rank_shrunk"] = part["shrunk_rate"].rank(ascending=False, method="min").astype(int)
-        part["prior_source"] = source
+        part["prior_source"] = prior.source
         parts.append(part)
     columns = [*group, "rep_id", "closed", "won", "raw_rate", "shrunk_rate", "lower", "upper", "weight_on_prior",
-               "prior_mean", "vs_group", "rank_raw", "rank_shrunk", "prior_source"]
+               "prior_mean", "between_sd", "prior_deals", "vs_group", "prob_below", "flag", "rank_raw",
+               "rank_shrunk", "prior_source"]
     out = pd.concat(parts, ignore_index=True)[columns] if parts else pd.DataFrame(columns=columns)
+    table = priors_table(fitted, prior_counts["closed"].to_numpy(float), [codes[k] for k in prior_keys],
+                         name="_code")
+    keys = pd.DataFrame(list(codes), columns=prior_group)
+    table = pd.concat([keys, table.drop(columns="_code").reset_index(drop=True)], axis=1)
     out = out.drop(columns="_all") if "_all" in out.columns else out
+    # records, not a frame: pandas compares attrs when frames are concatenated, and a frame cannot be compared
+    out.attrs["priors"] = (table.drop(columns="_all") if "_all" in table.columns else table).to_dict("records")
     if note:
         out.attrs["note"] = note
     return out

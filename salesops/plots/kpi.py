@@ -152,7 +152,8 @@ def plot_win_rates(table: pd.DataFrame | None, trend: pd.DataFrame | None = None
 def plot_rep_win_rates(table: pd.DataFrame | None, *, missing: str = "", max_reps: int = 20,
                        title: str = "Win rate per rep: raw and shrunk") -> Figure:
     """One row per rep and one panel per group: the raw rate (hollow), the shrunk rate (filled) with its
-    posterior interval, and the group's prior mean (dashed). Reps are ordered by shrunk rate.
+    posterior interval, and the group's prior mean (dashed). Reps are ordered by shrunk rate; a rep flagged
+    on the deals to date (``flag`` column: ``under`` / ``over``) has it after their name.
 
     Parameters
     ----------
@@ -177,7 +178,9 @@ def plot_rep_win_rates(table: pd.DataFrame | None, *, missing: str = "", max_rep
         ax.scatter(g["raw_rate"], y, facecolors="none", edgecolors=PALETTE[4], s=30, label="raw")
         ax.scatter(g["shrunk_rate"], y, color=PALETTE[0], s=30, zorder=3, label="shrunk")
         ax.axvline(g["prior_mean"].iloc[0], color=HIGHLIGHT, linestyle="--", linewidth=1)
-        ax.set_yticks(y, [f"{name} ({int(c)})" for name, c in zip(label, g["closed"])], fontsize=8)
+        flag = g["flag"].fillna("") if "flag" in g.columns else pd.Series("", index=g.index)
+        ax.set_yticks(y, [f"{name} ({int(c)}){' ' + f if f else ''}" for name, c, f in zip(label, g["closed"], flag)],
+                      fontsize=8)
         ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
         ax.set_title(str(group), fontsize=11)
         ax.grid(axis="y", visible=False)

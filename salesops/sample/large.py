@@ -7,6 +7,11 @@ same seed and size always give byte-identical files. Memory stays flat: the big 
 chunk (about a million rows, one Parquet row group each) from per-chunk random generators; only a few
 integer arrays per rep, account, opportunity and lead stay in memory.
 
+The folder is whole: beside the big tables it holds every table ``data/sample`` has (quotas, trainings, events,
+marketing spend and sales costs, from :mod:`.large_extra`) and the routing rules and territory settings naming
+only its own reps (``routing.yaml``, ``territories.yaml``, from :mod:`.large_configs`), so the quarterly review
+runs every page on it.
+
 Usage::
 
     from salesops.sample.large import write_large
@@ -29,16 +34,31 @@ import yaml
 from salesops.paths import templates_dir
 
 from .large_activity import activities_chunk, activity_counts
+from .large_configs import routing_config, territory_config
 from .large_deals import assign_history_rows, history_chunk, make_opportunities, opportunities_chunk
+from .large_extra import (
+    MonthlyLeads,
+    events_table,
+    marketing_spend_table,
+    quotas_table,
+    sales_costs_table,
+    trainings_table,
+)
 from .large_leads import lead_day_counts, leads_chunk
 from .large_people import MIN_REPS, accounts_chunk, make_accounts, make_reps, reps_table
 from .large_revenue import revenue_chunk, revenue_runs
 from .large_util import N_MONTHS, ROW_GROUP, ParquetSink, Pools, arrow_schema, row_chunks
 
-__all__ = ["LargeCounts", "LARGE_PRESETS", "write_large", "TABLE_ORDER"]
+__all__ = ["CONFIG_FILES", "LargeCounts", "LARGE_PRESETS", "write_large", "TABLE_ORDER", "SMALL_TABLES"]
 
-#: tables written, in order (stages first; parents before children)
-TABLE_ORDER = ("stages", "reps", "accounts", "opportunities", "opportunity_history", "leads", "revenue", "activities")
+#: the big tables, in order (stages first; parents before children); their rows are :class:`LargeCounts`
+BIG_TABLES = ("stages", "reps", "accounts", "opportunities", "opportunity_history", "leads", "revenue", "activities")
+#: the small tables the review also reads; their rows follow from the big ones (``large_extra``)
+SMALL_TABLES = ("quotas", "trainings", "events", "marketing_spend", "sales_costs")
+#: every table written, in order
+TABLE_ORDER = BIG_TABLES + SMALL_TABLES
+#: settings files written beside the tables, naming only this data set's reps (``large_configs``)
+CONFIG_FILES = ("routing.yaml", "territories.yaml")
 
 
 @dataclass(frozen=True)
@@ -152,7 +172,9 @@ def _readme(label: str, seed: int, counts: dict[str, int]) -> str:
         "(`salesops/schema/tables.py`), 2023-01-01 to 2025-12-31, as of 2025-12-31 23:59:59 UTC. Unlike",
         "`data/sample/` it has NO planted truths and no `truth.json`: use it to measure speed and memory, not to",
         "check analyses. Every referenced rep, account, opportunity and lead exists; open deals carry expected",
-        "close dates after the as-of day, nothing else lies after it.",
+        "close dates after the as-of day, nothing else lies after it. The small tables (quotas, trainings, events,",
+        "marketing spend, sales costs) follow from the big ones; `routing.yaml` and `territories.yaml` are the",
+        "templates' settings naming only this folder's reps, and the review reads them from here.",
         "",
         "| file | rows |",
         "|---|---:|",
@@ -194,7 +216,8 @@ def write_large(
     Returns
     -------
     dict of str to int
-        Rows written per table, exactly the requested counts (``stages``: the 6 default stages).
+        Rows written per table: the big tables exactly the requested counts (``stages``: the 6 default
+        stages), then the small tables (:data:`SMALL_TABLES`), whose rows follow from the big ones.
     """
     label, counts = _resolve(size)
     out = Path(out_dir)
@@ -207,6 +230,7 @@ def write_large(
                 shutil.rmtree(stale)
     root = np.random.SeedSequence(seed)
     s_reps, s_acc, s_opp, s_hist, s_leads, s_rev, s_act = root.spawn(7)
+    s_train, s_spend = root.spawn(2)  # spawned after the first seven, so those draw as before
     written: dict[str, int] = {}
 
     stages = _stages_table()
@@ -248,12 +272,14 @@ def write_large(
     lead_owner = np.empty(counts.leads, dtype="int64")
     lead_account = np.empty(counts.leads, dtype="int64")
     chunks = row_chunks(np.ones(counts.leads, dtype="int64"))
+    monthly = MonthlyLeads()
     with ParquetSink(out, "leads", counts.leads, progress) as sink:
         for (a, b), ss in zip(chunks, s_leads.spawn(len(chunks)), strict=True):
             cols, owner, account = leads_chunk(
                 np.random.default_rng(ss), a, b, lead_day[a:b], conv_opp[a:b], opps, accounts, reps
             )
             sink.write(cols)
+            monthly.add(lead_day[a:b], cols)
             lead_owner[a:b], lead_account[a:b] = owner, account
     written["leads"] = counts.leads
     del conv_opp
@@ -287,6 +313,22 @@ def write_large(
             )
             offset += int(block.sum())
     written["activities"] = counts.activities
+
+    trainings, trained, eligible = trainings_table(np.random.default_rng(s_train), reps)
+    small = {
+        "quotas": quotas_table(reps, opps),
+        "trainings": trainings,
+        "events": events_table(trained, eligible),
+        "marketing_spend": marketing_spend_table(np.random.default_rng(s_spend), monthly),
+        "sales_costs": sales_costs_table(reps, opps, monthly),
+    }
+    for table in SMALL_TABLES:
+        n = len(next(iter(small[table].values())))
+        with ParquetSink(out, table, n, progress=False) as sink:
+            sink.write(small[table])
+        written[table] = n
+    (out / "routing.yaml").write_text(routing_config(reps), encoding="utf-8")
+    (out / "territories.yaml").write_text(territory_config(), encoding="utf-8")
 
     (out / "README.md").write_text(_readme(label, seed, {t: written[t] for t in TABLE_ORDER}), encoding="utf-8")
     return {t: written[t] for t in TABLE_ORDER}

@@ -6,6 +6,8 @@ One job per module; pure functions and small scikit-learn-style estimators on nu
 ``proportions``           Wilson and Bayesian (beta) intervals for rates; win rate by value with an interval
 ``shrinkage``             empirical-Bayes beta-binomial shrinkage of per-group rates (reps, sources)
 ``stratified_shrinkage``  the same within strata (segments) sharing one concentration
+``segment_prior``         per-segment beta-binomial priors, each with its own between-rep variance (likelihood
+                          or moments, pooled fallback); posterior intervals and flags per rep
 ``comparisons``           two-proportion tests; Holm, Bonferroni or Benjamini-Hochberg adjusted p-values
 ``logit``                 logistic regression with coefficient intervals
 ``survival``              Kaplan–Meier curves and medians with confidence intervals, log-rank test

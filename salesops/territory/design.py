@@ -16,6 +16,12 @@ territory are grouped into classes of similar potential and workload, the MILP d
 each group go where (integers, a few thousand variables, with a tighter tolerance to leave room), the groups
 are split back into accounts (those nearest the group's mean move), and a repair step of single moves and
 swaps, which never exceeds the disruption budget or a capacity, removes what is left of the deviations.
+Very large ones (an aggregated model of more than ``aggregate_limit`` variables: 40,000 accounts in 265
+territories make 580,000, a linear programme HiGHS needs minutes for) start warm instead: every account keeps its
+current territory, the accounts without one are dealt out largest first to the least loaded territory of their
+bucket, and the same repair step balances the rest within the budget. That design is feasible but its moves are not
+proven minimal; when it misses the tolerance the aggregated model is solved after all, and when HiGHS runs out of
+time (``time_limit``) the best design in hand is kept and the notes say so, instead of calling the problem infeasible.
 
 When the constraints cannot all hold, :class:`TerritoryInfeasibleError` names the ones that conflict: first by
 direct checks (an account larger than a balanced territory, more accounts than capacity, a bucket without a
@@ -530,6 +536,7 @@ def design_territories(
     objective: str = "disruption",
     method: str = "auto",
     exact_limit: int = 4000,
+    aggregate_limit: int = 100_000,
     classes: tuple[int, int] = (8, 3),
     time_limit: float = 30.0,
     mip_gap: float = 0.02,
@@ -560,9 +567,13 @@ def design_territories(
         Disruption budget: largest share of the accounts with a current territory that may move.
     objective : {"disruption", "balance"}
         Minimise moved accounts (within the tolerance) or the largest deviation (within the budget).
-    method : {"auto", "exact", "aggregate"}
-        Exact account-level MILP, or aggregated MILP and repair; ``auto`` picks exact when the account-level model
-        has at most ``exact_limit`` binaries.
+    method : {"auto", "exact", "aggregate", "warm"}
+        Exact account-level MILP, aggregated MILP and repair, or warm start from the current assignment and repair;
+        ``auto`` picks exact when the account-level model has at most ``exact_limit`` binaries, else aggregate when
+        the aggregated model has at most ``aggregate_limit`` variables, else warm (falling back to aggregate when
+        the warm start misses the tolerance).
+    aggregate_limit : int
+        Largest aggregated model (variables) ``auto`` solves; beyond it the design starts warm.
     classes : (int, int)
         Potential and workload classes per current territory in the aggregated model.
     time_limit : float
@@ -591,8 +602,8 @@ def design_territories(
     _check_inputs(accounts, territories, values, bucket)
     if objective not in ("disruption", "balance"):
         raise ValueError(f"objective must be 'disruption' or 'balance', got {objective!r}")
-    if method not in ("auto", "exact", "aggregate"):
-        raise ValueError(f"method must be 'auto', 'exact' or 'aggregate', got {method!r}")
+    if method not in ("auto", "exact", "aggregate", "warm"):
+        raise ValueError(f"method must be 'auto', 'exact', 'aggregate' or 'warm', got {method!r}")
     if keep_owners and (current is None or current not in accounts.columns):
         raise ValueError(f"keep_owners needs the accounts' current territory (column {current!r}), which is missing")
     if objective == "disruption" and tolerance is None:
@@ -657,6 +668,7 @@ def design_territories(
         else:
             notes.append(f"the exact MILP found no solution within {time_limit:.0f} s; the aggregated model was used")
             use_exact = False
+    warm = None
     if not use_exact:
         qp, qw = classes
         group_key = np.zeros(N, dtype=np.int64)
@@ -674,23 +686,49 @@ def design_territories(
         gb[group_of] = acc_bucket
         gc[group_of] = cur_for_model
         model = _Model(gb, gc, n_g, sums, [np.flatnonzero(terr_bucket == gb[g]) for g in range(G)])
+        agg_vars = int(per_bucket_terr[gb].sum())
+        if method == "warm" or (method == "auto" and agg_vars > aggregate_limit):
+            warm = _finish(_warm_start(acc_bucket, cur_for_model, vals, mu, terr_bucket, cap), acc_bucket,
+                           cur_for_model, vals, mu, terr_bucket, cap, tolerance, budget)
+            if method == "warm" or _score(warm, cur_for_model, vals, mu, tolerance)[0] == 0.0:
+                assign, status = warm, "warm start repaired"
+                notes.append(
+                    f"warm start: {had:,} of {N:,} accounts kept their current territory, the {N - had:,} without one "
+                    "were dealt out largest first to the least loaded territory of their bucket, and single moves and "
+                    "swaps within "
+                    f"the budget balanced the rest (the aggregated model would have {agg_vars:,} variables, over the "
+                    f"{aggregate_limit:,} solved directly); the moves are not proven minimal")
+            else:
+                notes.append("the warm start missed the tolerance, so the aggregated model was solved")
+    if not use_exact and assign is None:
         model_tol = None if tolerance is None else 0.6 * tolerance
         # 1) the aggregated model's linear relaxation (HiGHS), rounded group by group
         lp, vg, vt, ny = _solve(model, mu, cap, model_tol, budget, objective, time_limit, mip_gap, integral=False)
-        if lp.x is None and model_tol is not None:
+        if lp.x is None and model_tol is not None and lp.status == 2:
             model_tol = tolerance  # the tighter aggregated tolerance may be what fails
             lp, vg, vt, ny = _solve(model, mu, cap, model_tol, budget, objective, time_limit, mip_gap, integral=False)
-        if lp.x is None:
+        if lp.x is None and lp.status == 2:
             raise infeasible(model, model_tol)
-        n_vars, status = ny, "linear relaxation rounded"
-        y = _round_groups(lp.x[:ny], vg, vt, n_g, gc)
-        assign = _finish(_split_groups(group_of, vals, mu, vg, vt, y, cur_for_model), acc_bucket, cur_for_model,
-                         vals, mu, terr_bucket, cap, tolerance, budget)
-        notes.append(f"aggregated model: {N:,} accounts in {G:,} groups of similar potential and workload per current "
-                     f"territory (HiGHS, {ny:,} variables), split into accounts and repaired by single moves and swaps")
+        n_vars = ny
+        if lp.x is None:  # out of time (or another solver stop): not a proof of infeasibility
+            if warm is None:
+                warm = _finish(_warm_start(acc_bucket, cur_for_model, vals, mu, terr_bucket, cap), acc_bucket,
+                               cur_for_model, vals, mu, terr_bucket, cap, tolerance, budget)
+            assign, status = warm, "warm start repaired (aggregated model out of time)"
+            notes.append(f"HiGHS found no solution of the aggregated model ({ny:,} variables) within {time_limit:.0f} s "
+                         f"({str(lp.message).split('.')[0]}); the warm start from the current assignment, repaired "
+                         "by single moves and swaps, was used instead")
+        else:
+            status = "linear relaxation rounded"
+            y = _round_groups(lp.x[:ny], vg, vt, n_g, gc)
+            assign = _finish(_split_groups(group_of, vals, mu, vg, vt, y, cur_for_model), acc_bucket, cur_for_model,
+                             vals, mu, terr_bucket, cap, tolerance, budget)
+            notes.append(f"aggregated model: {N:,} accounts in {G:,} groups of similar potential and workload per "
+                         f"current territory (HiGHS, {ny:,} variables), split into accounts and repaired by single "
+                         "moves and swaps")
         # 2) the aggregated MILP within the remaining time, kept when it moves fewer accounts
         left = time_limit - (time.perf_counter() - started)
-        if polish and left > 1.0:
+        if polish and left > 1.0 and status == "linear relaxation rounded":
             res, vg, vt, ny = _solve(model, mu, cap, model_tol, budget, objective, left, mip_gap)
             if res.x is not None:
                 y2 = np.rint(res.x[:ny]).astype(np.int64)
@@ -732,7 +770,7 @@ def design_territories(
         "meets_tolerance": bool(meets),
         "tolerance": tolerance,
         "max_moved_share": max_moved_share if keep_owners else None,
-        "method": "exact" if use_exact else "aggregate+repair",
+        "method": "exact" if use_exact else ("warm+repair" if status.startswith("warm") else "aggregate+repair"),
         "status": status,
         "mip_gap": gap_found,
         "milp_variables": int(n_vars),
@@ -740,6 +778,36 @@ def design_territories(
         "solve_seconds": time.perf_counter() - started,
     })
     return TerritoryDesign(assignment, by_territory, summary, notes)
+
+
+def _warm_start(bucket_idx: np.ndarray, cur: np.ndarray, vals: np.ndarray, mu: np.ndarray,
+                terr_bucket: np.ndarray, cap: np.ndarray | None) -> np.ndarray:
+    r"""The current assignment, with the accounts that have no current territory dealt out largest first.
+
+    An account with a current territory keeps it. The others, in decreasing order of their normalised size
+    :math:`\sum_k v_{ka} / \bar\mu_k`, each go to the territory of their bucket with the smallest normalised
+    load :math:`\sum_k L_{kt} / \mu_{kt}` that has room (capacity overflows of the current assignment are left to
+    :func:`_finish`). No account moves, so the disruption is zero before the repair.
+    """
+    T, K = mu.shape
+    safe = np.where(mu > 0, mu, 1.0)
+    assign = cur.copy()
+    owned = cur >= 0
+    load = np.stack([np.bincount(cur[owned], vals[owned, k], minlength=T) for k in range(K)], axis=1) / safe
+    total = load.sum(axis=1)
+    count = np.bincount(cur[owned], minlength=T).astype(float)
+    room = np.full(T, np.inf) if cap is None else cap.astype(float)
+    per_bucket = [np.flatnonzero(terr_bucket == b) for b in range(int(terr_bucket.max()) + 1)]
+    free = np.flatnonzero(~owned)
+    size = (vals[free] / np.where(mu.mean(axis=0) > 0, mu.mean(axis=0), 1.0)).sum(axis=1)
+    for a in free[np.argsort(-size, kind="stable")]:
+        ts = per_bucket[bucket_idx[a]]
+        open_ = count[ts] < room[ts]
+        j = int(ts[np.argmin(np.where(open_, total[ts], np.inf))] if open_.any() else ts[np.argmin(count[ts])])
+        assign[a] = j
+        total[j] += float((vals[a] / safe[j]).sum())
+        count[j] += 1
+    return assign
 
 
 def _round_groups(x: np.ndarray, vg: np.ndarray, vt: np.ndarray, n_g: np.ndarray, gc: np.ndarray) -> np.ndarray:

@@ -168,7 +168,7 @@ def test_typed_booleans():
         ("1.234.567", 1_234_567.0),
         ("12,5", 12.5),  # a lone comma that is not a thousands group is a decimal comma
         ("1,234", 1234.0),  # ... and one that is, is a thousands separator
-        ("1.234", 1.234),
+        ("1.234,5", 1234.5),
         ("1e3", 1000.0),
         ("0", 0.0),
     ],

@@ -134,3 +134,53 @@ def test_view_rounds_rates_finely_and_money_coarsely(sample_panels):
     assert view.loc["SMB", "churn"] == pytest.approx(table.loc["SMB", "churn"], abs=5e-5) and view.loc["SMB", "churn"] > 0
     assert view.loc["SMB", "ltv"] == round(table.loc["SMB", "ltv"], 1)
     assert sample_panels["clv"].view().empty
+
+
+def test_rep_flags_come_from_the_posterior_and_name_only_planted_reps(sample_panels, sample, truth):
+    """Flags on every deal to 2025Q4: the 90% posterior interval excludes the segment's prior mean.
+
+    Four of the five planted AEs are flagged, each in its planted direction, and nobody else. The fifth,
+    R0024 (Enterprise, 18 wins of 186), has P(below) of about 0.91 < 0.95: the sample's strongest
+    non-planted departure, R0025 (Mid-Market, 84 of 319, in the training group), is as strong (P(above)
+    about 0.945), so no interval level flags R0024 without also flagging R0025.
+    """
+    from salesops.comp.performance import flag_reps, performance_index
+
+    panel = sample_panels["rep_win_rate"]
+    flags = panel.frames["flags"].set_index("rep_id")
+    low, high = truth["rep_skill"]["low_skill_rep_ids"], truth["rep_skill"]["high_skill_rep_ids"]
+    flagged = flags[flags["flag"] != ""]["flag"].to_dict()
+    assert flagged == {"R0004": "under", "R0041": "under", "R0014": "over", "R0033": "over"}
+    assert all(rep in low for rep, f in flagged.items() if f == "under")
+    assert all(rep in high for rep, f in flagged.items() if f == "over")
+    # the flag is the interval, and the interval is the posterior's, against the segment's prior mean
+    under = flags["upper"] < flags["prior_mean"]
+    over = flags["lower"] > flags["prior_mean"]
+    assert ((flags["flag"] == "under") == under).all() and ((flags["flag"] == "over") == over).all()
+    assert ((flags["prob_below"] > 0.95) == under).all()
+    # R0024 is no longer pooled away: Enterprise's own spread is zero by likelihood, so it borrows the spread
+    # of reps around their own segment (was: prior weight 1.0 on every Enterprise rep)
+    priors = panel.frames["priors"].set_index("group")
+    ent = priors.loc["Enterprise"]
+    assert ent["variance_source"] == "pooled" and ent["own_between_sd"] == 0
+    assert 0.015 < ent["between_sd"] < 0.04 and ent["weight_on_prior"] < 0.7
+    assert (priors["between_sd"] > 0.015).all() and (priors["between_sd"] < 0.04).all()
+    assert flags.loc["R0024", "prob_below"] > 0.9
+    assert flags.loc["R0024", "shrunk_rate"] == flags[flags["group"] == "Enterprise"]["shrunk_rate"].min()
+    # the five planted AEs are the posterior extremes of their segments
+    for seg, g in flags.groupby("group"):
+        ordered = g.sort_values("shrunk_rate").index
+        assert ordered[0] in low or seg == "Enterprise" and ordered[0] == "R0024"
+        if seg != "Enterprise":
+            assert ordered[-1] in high
+    # the page says so, and the trailing table carries the flags
+    for rep in flagged:
+        assert f"**{flags.loc[rep, 'name']}**" in panel.text
+    assert "reps truly differ by 2.4 points" in panel.text
+    assert dict(zip(panel.table["rep_id"], panel.table["flag"])).get("R0041") == "under"
+    values = _metrics({"rep_win_rate": panel})
+    assert (values["kpi.rep_flags.under"], values["kpi.rep_flags.over"]) == (2, 2)
+    # every flag of the page is one of comp.flag_reps's, in the same direction
+    comp = flag_reps(performance_index(sample)).set_index("rep_id")
+    for rep, f in flagged.items():
+        assert comp.loc[rep, "flagged" if f == "under" else "recognised"]

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from salesops.io.data import SalesData
 from salesops.kpi import MissingDataError, rep_win_rates, win_rates
 from salesops.periods import Quarter
 
@@ -170,3 +171,42 @@ def test_default_segment_falls_back_to_the_whole_company_and_says_so(crm, deals)
     # a grouping asked for by name is not silently dropped
     with pytest.raises(MissingDataError):
         win_rates(bare, "segment")
+
+
+def test_each_segment_keeps_its_own_spread_and_shows_it(sample):
+    out = rep_win_rates(sample, "segment", as_of="2025-12-31", confidence=0.9)
+    priors = pd.DataFrame(out.attrs["priors"]).set_index("segment")
+    assert list(priors.index) == ["Enterprise", "Mid-Market", "SMB"]
+    for seg, g in out.groupby("segment"):
+        p = priors.loc[seg]
+        assert (g["prior_mean"] == p["prior_mean"]).all() and (g["between_sd"] == p["between_sd"]).all()
+        assert p["prior_mean"] == pytest.approx(g["won"].sum() / g["closed"].sum())
+        kappa = p["prior_mean"] * (1 - p["prior_mean"]) / p["between_sd"] ** 2 - 1
+        assert p["prior_deals"] == pytest.approx(kappa)
+        assert g["weight_on_prior"].to_numpy() == pytest.approx(kappa / (kappa + g["closed"].to_numpy()))
+        assert p["weight_on_prior"] == pytest.approx(kappa / (kappa + g["closed"].median()))
+    assert priors.loc["Mid-Market", "variance_source"] == "segment"
+    assert priors.loc["Enterprise", "variance_source"] == "pooled"
+    # the moment estimator gives each segment a positive spread of its own on this sample
+    moments = pd.DataFrame(rep_win_rates(sample, "segment", as_of="2025-12-31", spread="moments")
+                           .attrs["priors"]).set_index("segment")
+    assert (moments["variance_source"] == "segment").all() and (moments["between_sd"] > 0.01).all()
+
+
+def test_maven_agents_differ_and_their_flags_are_stable(maven):
+    """Maven CRM: 30 agents, win rate 63%; agents do differ (a positive between-agent SD, overall and per
+    regional office), but no agent's 90% posterior interval excludes the mean, whichever estimator or
+    grouping, and shuffling the deals changes nothing."""
+    base = rep_win_rates(maven, None, as_of="2017-12-31", confidence=0.9)
+    prior = pd.DataFrame(base.attrs["priors"]).iloc[0]
+    assert prior["reps"] == 30 and prior["prior_mean"] == pytest.approx(0.6315, abs=5e-5)
+    assert 0.003 < prior["between_sd"] < 0.03 and prior["variance_source"] == "segment"
+    opps = maven.opportunities.sample(frac=1.0, random_state=5).reset_index(drop=True)
+    shuffled = rep_win_rates(SalesData(tables={**maven.tables, "opportunities": opps}, as_of=maven.as_of,
+                                       source="shuffled"), None, as_of="2017-12-31", confidence=0.9)
+    pd.testing.assert_frame_equal(base.reset_index(drop=True), shuffled.reset_index(drop=True))
+    for spread in ("likelihood", "moments"):
+        for within in (None, "region"):
+            out = rep_win_rates(maven, within, as_of="2017-12-31", confidence=0.9, spread=spread)
+            assert (pd.DataFrame(out.attrs["priors"])["between_sd"] > 0).all()
+            assert (out["flag"] == "").all()

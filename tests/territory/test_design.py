@@ -111,6 +111,54 @@ def test_aggregated_path_meets_the_tolerance_within_the_budget():
     assert again.assignment["territory_id"].equals(d.assignment["territory_id"])
 
 
+def _unowned_problem(seed: int = 5, n: int = 3000):
+    """Two buckets, 16 territories, 15% of the accounts without a current territory (owner left)."""
+    rng = np.random.default_rng(seed)
+    seg = rng.choice(["S", "M"], n, p=[0.6, 0.4])
+    acc = pd.DataFrame({"account_id": [f"A{i}" for i in range(n)], "bucket": seg,
+                        "potential": np.round(np.where(seg == "S", 30e3, 120e3) * np.exp(rng.normal(0, 0.5, n)), -2),
+                        "workload": np.maximum(4, np.round(np.where(seg == "S", 10, 25) * np.exp(rng.normal(0, .4, n))))})
+    terr = pd.DataFrame({"territory_id": [f"T{i}" for i in range(16)], "bucket": ["S"] * 9 + ["M"] * 7})
+    cur = [rng.choice(terr.loc[terr["bucket"] == b, "territory_id"]) for b in seg]
+    acc["current_territory"] = np.where(rng.random(n) < 0.15, None, np.array(cur, dtype=object))
+    return acc, terr
+
+
+def test_warm_start_keeps_owners_deals_out_the_rest_and_meets_the_tolerance():
+    acc, terr = _unowned_problem()
+    d = design_territories(acc, terr, tolerance=0.05, max_moved_share=0.2, method="warm")
+    s = d.summary
+    assert s["method"] == "warm+repair" and s["meets_tolerance"] and s["milp_variables"] == 0
+    assert s["max_abs_deviation_potential"] <= 0.05 and s["max_abs_deviation_workload"] <= 0.05
+    assert s["moved_share"] <= 0.2 and s["unowned_accounts"] == acc["current_territory"].isna().sum()
+    merged = d.assignment.merge(terr, on="territory_id", suffixes=("", "_t"))
+    assert (merged["bucket"] == merged["bucket_t"]).all()
+    assert "warm start" in " ".join(d.notes) and "not proven minimal" in " ".join(d.notes)
+    # auto starts warm once the aggregated model is over aggregate_limit, and solves it below
+    auto = design_territories(acc, terr, tolerance=0.05, max_moved_share=0.2, aggregate_limit=100)
+    assert auto.summary["method"] == "warm+repair"
+    assert auto.assignment["territory_id"].equals(d.assignment["territory_id"])
+    small = design_territories(acc, terr, tolerance=0.05, max_moved_share=0.2)
+    assert small.summary["method"] == "aggregate+repair"
+
+
+def test_a_solver_out_of_time_is_not_called_infeasible(monkeypatch):
+    import salesops.territory.design as design
+
+    acc, terr = _unowned_problem(seed=6)
+    real = design.milp
+
+    def out_of_time(*args, **kwargs):  # what HiGHS returns when the time limit ends it before a solution
+        res = real(*args, **kwargs)
+        res.x, res.status, res.message = None, 1, "Time limit reached. (HiGHS Status 13: Time limit reached)"
+        return res
+
+    monkeypatch.setattr(design, "milp", out_of_time)
+    d = design_territories(acc, terr, tolerance=0.05, max_moved_share=0.2, method="aggregate", time_limit=1)
+    assert d.summary["method"] == "warm+repair" and d.summary["meets_tolerance"]
+    assert "within 1 s" in " ".join(d.notes) and "Time limit reached" in " ".join(d.notes)
+
+
 def test_greedy_by_hand():
     acc, terr = problem([5, 4, 3, 3, 3])
     g = greedy_assignment(acc, terr, values=["potential"])
