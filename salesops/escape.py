@@ -11,8 +11,9 @@ functions.
 - :func:`html` for a value inside HTML text or a quoted attribute value.
 - :func:`url` for a link target: ``http``, ``https``, ``mailto`` and relative links pass; ``javascript:``,
   ``data:``, ``vbscript:`` and every other scheme become ``#``.
-- :func:`chart` for text matplotlib draws: ``$`` is escaped, so a name with dollar signs is drawn as it is
-  instead of being parsed as mathtext (``$\\frac{x$`` would fail the figure).
+
+Charts need no helper: :func:`salesops.plots.set_style` turns matplotlib's mathtext off (``text.parse_math``),
+so a name with dollar signs is drawn as typed.
 
 All of them also make bidirectional control characters visible (``U+202E`` RIGHT-TO-LEFT OVERRIDE is shown as
 ``(U+202E)``): an override in a name would otherwise reverse the text after it on the page.
@@ -29,7 +30,7 @@ import html as _html
 import re
 from typing import Any
 
-__all__ = ["BIDI_CONTROLS", "chart", "html", "md", "md_code", "text", "url"]
+__all__ = ["BIDI_CONTROLS", "html", "md", "md_code", "text", "url"]
 
 #: Bidirectional formatting characters (embeddings, overrides, isolates, marks) that reorder text on screen.
 BIDI_CONTROLS = "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
@@ -106,7 +107,3 @@ def url(value: Any) -> str:
     # no valid scheme, yet a colon before the path: not a relative link either, so refuse rather than guess
     return "#" if ":" in re.split(r"[/?#]", bare, maxsplit=1)[0] else raw
 
-
-def chart(value: Any) -> str:
-    """``value`` for a matplotlib label: ``$`` escaped as ``\\$`` so mathtext never parses a name."""
-    return text(value).replace("$", r"\$")
