@@ -111,9 +111,9 @@ def inspect(browser, url: str, screenshot: Path | None = None) -> dict:
 
 def test_the_payload_review_ran_every_page(payload_review):
     result, out = payload_review
-    assert {o.name: o.status for o in result.outcomes} == dict.fromkeys(
+    assert {o.name: o.status for o in result.pages} == dict.fromkeys(
         (p.stem for p in sorted(out.glob("[0-9][0-9]_*.html"))), "ok"), "every page runs on payload names"
-    assert all(o.status == "ok" for o in result.outcomes), {o.name: o.message for o in result.outcomes}
+    assert all(o.status == "ok" for o in result.pages), {o.name: o.message for o in result.pages}
 
 
 def test_no_payload_runs_on_any_page_and_names_read_as_text(browser, served, tmp_path_factory):
