@@ -1,11 +1,13 @@
 """A copy of the sample CRM whose every name carries script-injection payloads (tests/test_browser_payloads.py).
 
 Every free-text column of every table (rep, team, segment, region, account, industry, country, lead source,
-persona, reason, product, stage, channel, cost category, programme, event name and scope) is replaced by
+persona, reason, product, stage, channel, cost category, programme, event name and scope, activity type,
+direction and outcome) is replaced by
 ``<original> <payload>``: the original stays first so distinct values stay distinct and the data still load,
 and the same original gets the same new value in every table (a segment is the same segment in ``reps`` and
 ``accounts``; a lead source is the marketing channel of the same name). Identifiers, dates, amounts and the
-closed vocabularies the schema checks (role, deal type, forecast category, event kind) are kept.
+closed vocabularies the schema checks (role, deal type, forecast category, event kind) are kept, and so are
+``opportunities.currency`` and ``quotas.measure`` (codes the figures are converted and matched by).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import shutil
 from pathlib import Path
 
 import pandas as pd
+import yaml
 
 #: Appears in every payload that would run script; a dialog or a script element holding it means a payload ran.
 MARKER = "xss"
@@ -30,6 +33,7 @@ CATALOGUE = (
     f'![pic](javascript:alert("{MARKER}-mdimage"))',
     f'<a href="javascript:alert(\'{MARKER}-href\')">link</a>',
     '[data](data:text/html;base64,PHNjcmlwdD5hbGVydCgneHNzLWRhdGEnKTwvc2NyaXB0Pg==)',
+    '<a href="data:text/html;base64,PHNjcmlwdD5hbGVydCgneHNzLWRhdGEnKTwvc2NyaXB0Pg==">data link</a>',
     f'<iframe src="javascript:alert(\'{MARKER}-iframe\')"></iframe>',
     f'<details open ontoggle=alert("{MARKER}-toggle")>',
     f'&lt;script&gt;alert("{MARKER}-entity")&lt;/script&gt;',
@@ -49,6 +53,7 @@ TEXT_COLUMNS: dict[str, dict[str, str]] = {
               "disqualification_reason": "reason"},
     "opportunities": {"stage": "stage", "source": "source", "loss_reason": "reason", "product": "product"},
     "opportunity_history": {"stage": "stage"},
+    "activities": {"type": "activity_type", "direction": "direction", "outcome": "activity_outcome"},
     "stages": {"stage": "stage"},
     "marketing_spend": {"channel": "source"},
     "sales_costs": {"category": "category"},
@@ -108,7 +113,17 @@ def write_payload_crm(sample: Path, out: Path) -> dict[tuple[str, str], str]:
         if table == "events" and "scope" in df.columns:
             df["scope"] = [_scope(str(s), namer) for s in df["scope"]]
         _write(df, path)
+    _territory_settings(sample.parents[1] / "templates" / "territories.yaml", out / "territories.yaml", namer)
     return namer.names
+
+
+def _territory_settings(template: Path, out: Path, namer: _Namer) -> None:
+    """The default territory settings with each bucket named after its payload-carrying segment, written
+    beside the tables (where the Territories page looks first), so that page shows segment names too."""
+    settings = yaml.safe_load(template.read_text(encoding="utf-8"))
+    for bucket in settings["buckets"]:
+        bucket["name"] = namer("segment", bucket["name"])
+    out.write_text(yaml.safe_dump(settings, allow_unicode=True, sort_keys=False), encoding="utf-8")
 
 
 def _scope(scope: str, namer: _Namer) -> str:
