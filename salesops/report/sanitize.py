@@ -25,6 +25,8 @@ import bleach
 from bleach.css_sanitizer import ALLOWED_CSS_PROPERTIES, CSSSanitizer
 from bs4 import BeautifulSoup
 
+from salesops.escape import text as text_with_visible_controls
+
 __all__ = ["ALLOWED_ATTRIBUTES", "ALLOWED_TAGS", "REMOVED_WITH_CONTENT", "sanitize_html"]
 
 #: Elements kept (their attributes filtered).
@@ -95,9 +97,11 @@ def sanitize_html(fragment: str | bytes) -> str:
     str
         The cleaned HTML. Text is kept and escaped; elements in :data:`REMOVED_WITH_CONTENT` disappear with
         their content; other elements not in :data:`ALLOWED_TAGS` lose their tags but keep their text.
+        Bidirectional controls (an RTL override in a name inside a ``DataFrame`` table) are shown as
+        ``(U+202E)``, as :func:`salesops.escape.text` shows them, instead of reordering the text after them.
     """
     text = fragment.decode("utf-8") if isinstance(fragment, bytes) else str(fragment)
     soup = BeautifulSoup(text, "html.parser")
     for element in soup.find_all(REMOVED_WITH_CONTENT):
         element.decompose()
-    return _CLEANER.clean(str(soup))
+    return text_with_visible_controls(_CLEANER.clean(str(soup)))

@@ -45,3 +45,8 @@ def test_report_markup_is_kept():
 def test_text_of_removed_tags_is_kept_escaped():
     assert sanitize_html("<blink>a &lt;b&gt;</blink>") == "a &lt;b&gt;"
     assert sanitize_html(b"<p>caf\xc3\xa9</p>") == "<p>café</p>"
+
+
+def test_bidi_controls_in_a_table_are_shown_not_applied():
+    clean = sanitize_html("<table><tr><th>East \u202eRTL override</th></tr></table>")
+    assert "\u202e" not in clean and "East (U+202E)RTL override" in clean
