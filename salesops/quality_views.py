@@ -7,12 +7,12 @@ notebook shows as it is and :mod:`salesops.plots` draws.
 
 from __future__ import annotations
 
-import html
 from collections.abc import Mapping
 from typing import Any
 
 import pandas as pd
 
+from salesops.escape import md, md_code
 from salesops.periods import Quarter
 from salesops.schema.tables import LOAD_ORDER, TABLES
 
@@ -321,12 +321,8 @@ def coverage(
 
 
 # --- answers in words -------------------------------------------------------------------------------------
-# Markdown sentences for the notebook's answers. Every interpolated name is HTML-escaped: the text is
-# rendered as Markdown, and a table or column name may come from a user's export.
-
-
-def _e(value: Any) -> str:
-    return html.escape(str(value))
+# Markdown sentences for the notebook's answers. Every interpolated name goes through salesops.escape (md for
+# text, md_code for a name shown as code): the text is rendered as Markdown, and a name may come from an export.
 
 
 def _n(value: int) -> str:
@@ -352,7 +348,7 @@ def describe_load(counts: pd.DataFrame) -> str:
         return text + " Every row passed every check."
     top = worst.iloc[0]
     return text + (
-        f" The table with the largest share rejected is `{_e(top['table'])}`: "
+        f" The table with the largest share rejected is {md_code(top['table'])}: "
         f"{_n(top['rejected'])} of {_n(top['read'])} rows ({top['rejected_share']:.1%})."
     )
 
@@ -369,7 +365,7 @@ def describe_ignored(ignored: Any) -> str:
             return ": ".join(str(v) for v in item)
         return str(item)
 
-    shown = "; ".join(_e(text(item)) for item in items[:10])
+    shown = "; ".join(md(text(item)) for item in items[:10])
     more = f" and {len(items) - 10} more" if len(items) > 10 else ""
     return f"{len(items)} file(s) were skipped as not part of the data model: {shown}{more}."
 
@@ -401,9 +397,10 @@ def describe_problems(summary: pd.DataFrame) -> str:
     if summary.empty:
         return "Nothing was rejected, so there is nothing to explain."
     top = summary.iloc[0]
+    where = f"{top['table']}.{top['column']}"
     return (
-        f"The most frequent problem is the `{_e(top['check'])}` check on `{_e(top['table'])}.{_e(top['column'])}`, "
-        f"failed by {_rows(top['rows'])} (for example: {_e(top['example_message'])}). "
+        f"The most frequent problem is the {md_code(top['check'])} check on {md_code(where)}, "
+        f"failed by {_rows(top['rows'])} (for example: {md(top['example_message'])}). "
         "Rejected rows are not lost: the review writes them, with their problems, to `quarantine/`; "
         "fix them in the CRM or in a mapping file and load again."
     )
@@ -421,14 +418,14 @@ def describe_freshness(cov: pd.DataFrame) -> str:
     if not behind.empty:
         stale = behind.sort_values(["days_behind", "table"], ascending=[False, True]).iloc[0]
         text += (
-            f" The least fresh is `{_e(stale['table'])}`, whose latest record is "
+            f" The least fresh is {md_code(stale['table'])}, whose latest record is "
             f"{_n(stale['days_behind'])} day(s) before the as-of day."
         )
     gaps = dated[dated["empty_months"] > 0]
     if gaps.empty:
         text += " No event table has a month without records inside its span."
     else:
-        names = ", ".join(f"`{_e(t)}` ({_n(g)})" for t, g in zip(gaps["table"], gaps["empty_months"], strict=True))
+        names = ", ".join(f"{md_code(t)} ({_n(g)})" for t, g in zip(gaps["table"], gaps["empty_months"], strict=True))
         text += f" Months without a single record inside the span: {names}."
     return text
 
@@ -442,5 +439,5 @@ def describe_gaps(monthly: pd.DataFrame, limit: int = 12) -> str:
     for table, months in gaps.groupby("table", sort=False)["month"]:
         shown = ", ".join(f"{m:%Y-%m}" for m in months.head(limit))
         more = f" and {len(months) - limit} more" if len(months) > limit else ""
-        parts.append(f"`{_e(table)}`: {shown}{more}")
+        parts.append(f"{md_code(table)}: {shown}{more}")
     return "Months without a single record: " + "; ".join(parts) + "."

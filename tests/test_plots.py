@@ -87,3 +87,15 @@ def test_lead_funnel_draws_when_every_lead_converted():
                            "rate": [1.0, 0.5], "lower": [0.908, 0.2], "upper": [1.0 - 1e-16, 0.8]})
     fig = plot_lead_funnel(funnel, steps=("lead_to_mql",))
     assert fig.axes
+
+
+def test_names_with_dollars_and_underscores_are_drawn_as_typed():
+    """A rep called ``$\\frac{x$`` would fail the figure under mathtext; the house style draws it literally."""
+    plots.set_style()
+    names = ["$\\frac{x$ costs $5", "a_b $c_d$"]
+    fig, ax = plt.subplots()
+    ax.bar(names, [3, 4])
+    ax.set_title(names[0])
+    fig.canvas.draw()  # mathtext would raise ValueError here on the unbalanced $\frac{x$
+    assert [t.get_text() for t in ax.get_xticklabels()] == names
+    plt.close(fig)

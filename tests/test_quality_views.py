@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+from _render import rendered_html, rendered_text
 
 from salesops import quality_views as qv
 from salesops.periods import Quarter
@@ -132,7 +133,8 @@ def test_quality_metrics_are_plain_numbers():
 def test_descriptions_escape_names():
     counts = qv.load_counts(counts_frame().assign(table=["<b>x</b>", "reps", "<b>x</b>", "stages"]))
     text = qv.describe_load(counts)
-    assert "<b>" not in text and "&lt;b&gt;" in text
+    assert "<b>" not in rendered_html(text).replace("<code>&lt;b&gt;x&lt;/b&gt;</code>", "")
+    assert "<b>x</b>" in rendered_text(text), "the name is shown as typed"
     assert "3 tables" in text and "25 rows read" in text
     problems = qv.problem_summary(rejected_frame())
     assert "failed by 2 rows" in qv.describe_problems(problems) and "&gt;=" in qv.describe_problems(problems)

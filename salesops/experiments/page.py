@@ -11,6 +11,7 @@ from typing import Any
 
 import pandas as pd
 
+from salesops.escape import md
 from salesops.experiments.campaigns import Campaign
 from salesops.experiments.common import MissingData, cutoff_of
 from salesops.experiments.events import list_events
@@ -30,13 +31,13 @@ def describe_events(data: Any, quarter: str | None = None, as_of: Any = None) ->
         ev = list_events(data.events if hasattr(data, "events") else data.get("events"),
                          until=cutoff_of(quarter, as_of))
     except MissingData as exc:
-        return f"**No events on record.** {exc}."
+        return f"**No events on record.** {md(exc)}."
     if ev.empty:
         return "**No events on record** up to the end of the quarter."
     lines = ["| date | event | kind | scope |", "|---|---|---|---|"]
     for r in ev.itertuples():
         scope = "" if r.scope is None or (isinstance(r.scope, float) and math.isnan(r.scope)) else str(r.scope)
-        lines.append(f"| {r.date.date()} | {r.event_id} {r.name} | {r.kind} | {scope.replace('|', '/')} |")
+        lines.append(f"| {r.date.date()} | {md(r.event_id)} {md(r.name)} | {md(r.kind)} | {md(scope)} |")
     return "\n".join(lines)
 
 
@@ -44,7 +45,7 @@ def describe_its(study: ItsStudy) -> str:
     """The process-change answer: level change with its interval, slope change, and the placebo."""
     e = study.effect
     if not e.available:
-        return f"**No estimate.** {study.message or e.message}"
+        return f"**No estimate.** {md(study.message or e.message)}"
     text = (f"At the change the rate jumped by **{100 * e.value:+.1f} points** (95% CI {100 * e.lower:+.1f} to "
             f"{100 * e.upper:+.1f}, p = {e.p_value:.2g}), against the trend of the {study.result.n_pre} months before; "
             f"its slope changed by {100 * study.slope.value:+.2f} points a month afterwards "
@@ -58,7 +59,7 @@ def describe_its(study: ItsStudy) -> str:
                      f"{verdict} ({100 * pl.effect.value:+.1f} points, 95% CI {100 * pl.effect.lower:+.1f} to "
                      f"{100 * pl.effect.upper:+.1f}, p = {pl.effect.p_value:.2f}).")
         else:
-            text += f" No placebo check: {pl.message}"
+            text += f" No placebo check: {md(pl.message)}"
     return text
 
 
@@ -66,8 +67,8 @@ def describe_campaign(campaign: Campaign | None, study: DidStudy) -> str:
     """The campaign-lift answer: the lead ratio with its interval, the pre-trend check and the placebo."""
     e = study.effect
     if campaign is None or not e.available:
-        return f"**No campaign estimate.** {study.message or e.message}"
-    text = (f"**{campaign.name}** ({campaign.channel}, {campaign.start.date()} to {campaign.end.date()}): during the "
+        return f"**No campaign estimate.** {md(study.message or e.message)}"
+    text = (f"**{md(campaign.name)}** ({md(campaign.channel)}, {campaign.start.date()} to {campaign.end.date()}): during the "
             f"campaign the channel brought **{e.value:.2f} times** the leads its pre-campaign trend against the other "
             f"channels implies (95% CI {e.lower:.2f} to {e.upper:.2f}, p = {e.p_value:.2g}).")
     pt = study.pretrend
@@ -80,7 +81,7 @@ def describe_campaign(campaign: Campaign | None, study: DidStudy) -> str:
         text += (f" The same weeks a year earlier {verdict} ({pl.effect.value:.2f}x, 95% CI {pl.effect.lower:.2f} to "
                  f"{pl.effect.upper:.2f}).")
     if e.message:
-        text += f" Caveat: {e.message}; the placebo shows how large noise alone gets."
+        text += f" Caveat: {md(e.message)}; the placebo shows how large noise alone gets."
     return text
 
 
@@ -96,8 +97,8 @@ def describe_roi(roi: pd.DataFrame, by: str = "channel") -> str:
     t = total.iloc[0]
     return (f"Over the window, every dollar of marketing spend created **{t['pipeline_per_spend']:.0f} dollars of "
             f"pipeline** and {t['bookings_per_spend']:.1f} dollars of bookings so far ({100 * t['closed_share']:.0f}% "
-            f"of that pipeline is decided). Most pipeline per dollar: {best[by]} ({best['pipeline_per_spend']:.0f}); "
-            f"least: {worst[by]} ({worst['pipeline_per_spend']:.0f}).")
+            f"of that pipeline is decided). Most pipeline per dollar: {md(best[by])} ({best['pipeline_per_spend']:.0f}); "
+            f"least: {md(worst[by])} ({worst['pipeline_per_spend']:.0f}).")
 
 
 def describe_benchmarks(comparison: pd.DataFrame) -> str:
@@ -108,11 +109,12 @@ def describe_benchmarks(comparison: pd.DataFrame) -> str:
     for metric, g in comparison.groupby("metric", sort=False):
         company = g["company"].iat[0]
         if not _finite(company):
-            lines.append(f"- **{metric.replace('_', ' ')}**: our figure is not available ({g['company_note'].iat[0]}).")
+            lines.append(f"- **{md(metric.replace('_', ' '))}**: our figure is not available "
+                         f"({md(g['company_note'].iat[0])}).")
             continue
-        parts = [f"{r.status} than {r.benchmark:g} ({r.source.split(',')[0]}, "
+        parts = [f"{md(r.status)} than {r.benchmark:g} ({md(r.source.split(',')[0])}, "
                  f"{'year n/a' if pd.isna(r.year) else int(r.year)})" for r in g.itertuples()]
-        lines.append(f"- **{metric.replace('_', ' ')}**: ours {company:.3g}; " + "; ".join(parts) + ".")
+        lines.append(f"- **{md(metric.replace('_', ' '))}**: ours {company:.3g}; " + "; ".join(parts) + ".")
     return "\n".join(lines)
 
 

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from salesops.escape import md
 from salesops.funnel._common import MissingDataError, as_moment, as_quarter, day_end
 from salesops.funnel.pipeline import coverage_groups
 
@@ -54,10 +55,11 @@ def attempt(fn: Callable[..., pd.DataFrame], *args: Any, **kwargs: Any) -> pd.Da
 
 
 def missing(table: pd.DataFrame | None) -> str | None:
-    """The missing-data sentence of an :func:`attempt` result, else None."""
+    """The missing-data sentence of an :func:`attempt` result as Markdown (escaped: it may name data), else None."""
     if table is None:
         return "Not computed."
-    return table.attrs.get("missing")
+    sentence = table.attrs.get("missing")
+    return None if sentence is None else md(sentence)
 
 
 def _sentence(text: str) -> str:
@@ -148,7 +150,7 @@ def describe_pipeline(by_stage: pd.DataFrame, by_segment: pd.DataFrame | None = 
     )
     if "stage" in by_stage.columns and len(by_stage):
         top = by_stage.groupby("stage", sort=False)["amount"].sum()
-        text += f" The largest share sits in {top.idxmax()} ({_pct(top.max() / amount)})."
+        text += f" The largest share sits in {md(top.idxmax())} ({_pct(top.max() / amount)})."
     if (
         by_segment is not None
         and not missing(by_segment)
@@ -156,7 +158,7 @@ def describe_pipeline(by_stage: pd.DataFrame, by_segment: pd.DataFrame | None = 
         and len(by_segment)
     ):
         s = by_segment.groupby("segment")["amount"].sum().sort_values(ascending=False)
-        text += " By segment: " + ", ".join(f"{k} {_money(v)}" for k, v in s.items()) + "."
+        text += " By segment: " + ", ".join(f"{md(k)} {_money(v)}" for k, v in s.items()) + "."
     return text
 
 
@@ -178,7 +180,7 @@ def describe_coverage(cov: pd.DataFrame) -> str:
     if keys and len(cov) > 1 and cov["coverage"].notna().any():
         low = cov.loc[cov["coverage"].idxmin()]
         text += (
-            f" The thinnest is {' · '.join(str(low[k]) for k in keys)} at {low['coverage']:.1f}× "
+            f" The thinnest is {' · '.join(md(low[k]) for k in keys)} at {low['coverage']:.1f}× "
             f"({low['weighted_coverage']:.1f}× weighted)."
         )
     return text
@@ -208,7 +210,7 @@ def describe_velocity(vel: pd.DataFrame) -> str:
     ]
     parts = []
     for r in vel.itertuples(index=False):
-        name = " · ".join(str(getattr(r, k)) for k in keys) or "All deals"
+        name = " · ".join(md(getattr(r, k)) for k in keys) or "All deals"
         parts.append(
             f"{name}: {_money(r.velocity_per_day)} a day (95% CI {_money(r.velocity_lower)}–"
             f"{_money(r.velocity_upper)}; {r.open_deals} open deals × {_pct(r.win_rate)} win rate × "
@@ -290,7 +292,7 @@ def describe_lead_changes(changes: pd.DataFrame, names: dict[str, str] | None = 
         return head + " no step converts significantly differently." + tail
     lines = []
     for r in sig.itertuples(index=False):
-        who = " · ".join(str(getattr(r, k)) for k in keys)
+        who = " · ".join(md(getattr(r, k)) for k in keys)
         lines.append(
             f"- **{names.get(r.step, r.step)}{' (' + who + ')' if who else ''}**: {_pct(r.rate, 1)} against "
             f"{_pct(r.baseline_rate, 1)}, a change of {100 * r.change:+.1f} points (95% CI "
@@ -315,16 +317,16 @@ def describe_speed(speed: pd.DataFrame, bands: pd.DataFrame, effect: pd.DataFram
     if key:
         k = key[0]
         text = (
-            f"Leads from {fastest[k]} are touched fastest (median {fastest['median_hours']:.1f} h), "
+            f"Leads from {md(fastest[k])} are touched fastest (median {fastest['median_hours']:.1f} h), "
             "those from "
-            f"{slowest[k]} slowest ({slowest['median_hours']:.1f} h). "
+            f"{md(slowest[k])} slowest ({slowest['median_hours']:.1f} h). "
         )
     e = effect.iloc[0]
     if not np.isfinite(e["coef"]):
-        return text + f"The effect of speed on MQL → SQL conversion is not estimated: {e['note']}."
+        return text + f"The effect of speed on MQL → SQL conversion is not estimated: {md(e['note'])}."
     direction = "lowers" if e["upper"] < 0 else ("raises" if e["lower"] > 0 else "does not clearly change")
     text += (
-        f"Raw conversion by speed band mixes speed with source; adjusted for {e['adjusted_for']}, each "
+        f"Raw conversion by speed band mixes speed with source; adjusted for {md(e['adjusted_for'])}, each "
         f"doubling of the wait before the first touch **{direction} the odds of an MQL becoming an SQL** "
         f"(odds × {e['odds_ratio']:.3f}, log-odds {e['coef']:+.3f}, 95% CI {e['lower']:+.3f} to "
         f"{e['upper']:+.3f}, {e['mqls']:,} MQLs)."
@@ -349,7 +351,7 @@ def describe_bottlenecks(found: pd.DataFrame, stage_names: dict[str, str] | None
         )
     lines = []
     for r in flagged.itertuples(index=False):
-        who = f"{getattr(r, group)} · {r.stage}" if group else r.stage
+        who = f"{md(getattr(r, group))} · {md(r.stage)}" if group else md(r.stage)
         what = []
         if r.flag_conversion or np.isfinite(r.conversion_change):
             what.append(
@@ -360,7 +362,7 @@ def describe_bottlenecks(found: pd.DataFrame, stage_names: dict[str, str] | None
             f"median {r.median_days:.0f} days in stage against {r.baseline_median_days:.0f} "
             f"(×{r.time_ratio:.1f}{', significant' if r.flag_time else ''})"
         )
-        lines.append(f"- **{who}**: " + "; ".join(what) + f" — baseline {r.baseline_quarters}.")
+        lines.append(f"- **{who}**: " + "; ".join(what) + f" — baseline {md(r.baseline_quarters)}.")
     return (
         f"Flagged in {quarter} ({tested} tests, family-wise error held at "
         f"{found.attrs.get('alpha', 0.05):.0%} "

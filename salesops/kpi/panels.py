@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from salesops.caught import caught_warnings
+from salesops.escape import md
 from salesops.io.data import SalesData
 from salesops.kpi._common import MissingDataError, as_day, slug
 from salesops.kpi.activity import activity_distribution, activity_per_working_day
@@ -112,7 +113,7 @@ class Panel:
     def markdown(self) -> str:
         """The answer followed by the missing-data sentences (in italics), as Markdown."""
         parts = [self.text] if self.text else []
-        parts += [f"*{s}*" for s in self.missing]
+        parts += [f"*{md(s)}*" for s in self.missing]
         return "\n\n".join(parts) if parts else "*Nothing to show for this quarter.*"
 
     def view(self) -> pd.DataFrame:
@@ -213,8 +214,8 @@ def _money(x: float, unit: str) -> str:
     if x is None or not np.isfinite(x):
         return "n/a"
     if abs(x) >= 1e6:
-        return f"{x / 1e6:,.2f} million{unit}"
-    return f"{x:,.0f}{unit}"
+        return f"{x / 1e6:,.2f} million{md(unit)}"
+    return f"{x:,.0f}{md(unit)}"
 
 
 def _missing_sentence(err: Exception, prevents: str) -> str:
@@ -293,12 +294,12 @@ def activity_panel(data: SalesData, window: Window, *, holidays: Holidays = None
     for _, row in table.iterrows():
         if not row["working_days"]:
             continue
-        line = (f"- **{row['role']}**: {_num(row['per_day'], 1)} activities per working day "
+        line = (f"- **{md(row['role'])}**: {_num(row['per_day'], 1)} activities per working day "
                 f"({int(row['reps'])} reps); the median rep logged {_num(row['median'], 1)}, the middle half "
                 f"{_num(row['p25'], 1)} to {_num(row['p75'], 1)}")
         if not by_type.empty:
             parts = by_type[by_type["role"].eq(row["role"])].sort_values("per_day", ascending=False)
-            kinds = ", ".join(f"{_num(p, 1)} {t}s" for t, p in zip(parts["type"], parts["per_day"]))
+            kinds = ", ".join(f"{_num(p, 1)} {md(t)}s" for t, p in zip(parts["type"], parts["per_day"]))
             line += f" ({kinds})"
         lines.append(line + ".")
         panel.add_metric(f"activity.per_day.{slug(row['role'])}", row["per_day"], "activities per working day",
@@ -362,7 +363,7 @@ def win_rate_panel(data: SalesData, window: Window, by: str | None = "segment") 
     rows = table.iloc[1:]
     if len(rows):
         text += "\n\nBy " + _by_label(by) + ": " + "; ".join(
-            f"{r['group']} {_pct(r['win_rate'])} ({_pct(r['lower'])} to {_pct(r['upper'])}, {int(r['closed'])} deals)"
+            f"{md(r['group'])} {_pct(r['win_rate'])} ({_pct(r['lower'])} to {_pct(r['upper'])}, {int(r['closed'])} deals)"
             for _, r in rows.iterrows()) + "."
     panel.text = text
     for _, r in table.iterrows():
@@ -462,13 +463,13 @@ def rep_panel(data: SalesData, window: Window, within: str | None = "segment", *
             continue
         spread = g["shrunk_rate"].max() - g["shrunk_rate"].min()
         if g["weight_on_prior"].min() > 0.99 or spread < 0.005:
-            lines.append(f"- **{group}**: the {len(g)} reps' win rates vary no more than chance would make them; "
+            lines.append(f"- **{md(group)}**: the {len(g)} reps' win rates vary no more than chance would make them; "
                          f"the data cannot rank them (all about {_pct(g['prior_mean'].iloc[0])}).")
             continue
         top, bottom = g.iloc[0], g.iloc[-1]
         lines.append(
-            f"- **{group}**: top {top['name']} {_pct(top['shrunk_rate'])} (raw {_pct(top['raw_rate'])} on "
-            f"{int(top['closed'])} deals), bottom {bottom['name']} {_pct(bottom['shrunk_rate'])} (raw "
+            f"- **{md(group)}**: top {md(top['name'])} {_pct(top['shrunk_rate'])} (raw {_pct(top['raw_rate'])} on "
+            f"{int(top['closed'])} deals), bottom {md(bottom['name'])} {_pct(bottom['shrunk_rate'])} (raw "
             f"{_pct(bottom['raw_rate'])} on {int(bottom['closed'])} deals); average {_pct(g['prior_mean'].iloc[0])}.")
         moved = g[(g["rank_raw"] - g["rank_shrunk"]).abs() >= 2]
         if len(moved):
@@ -539,15 +540,15 @@ def cycle_panel(data: SalesData, window: Window, by: str | None = "segment") -> 
                 f"won would say {_num(t['naive_median'])} days: short deals finish first, so ignoring open deals "
                 "understates the cycle.")
     else:
-        text = f"The median won cycle of deals created in {window.trailing_label} is not known yet: {t['note']}."
+        text = f"The median won cycle of deals created in {window.trailing_label} is not known yet: {md(t['note'])}."
     d = decision.iloc[0]
     if np.isfinite(d["median"]):
         text += f" Counting losses too, half of the deals reached a decision within {_num(d['median'])} days."
     rows = table.iloc[1:]
     if len(rows):
         text += "\n\nBy " + _by_label(by) + ": " + "; ".join(
-            f"{r['group']} {_num(r['median'])} days (naive {_num(r['naive_median'])}, {int(r['censored'])} open)"
-            if np.isfinite(r["median"]) else f"{r['group']}: median not reached yet"
+            f"{md(r['group'])} {_num(r['median'])} days (naive {_num(r['naive_median'])}, {int(r['censored'])} open)"
+            if np.isfinite(r["median"]) else f"{md(r['group'])}: median not reached yet"
             for _, r in rows.iterrows()) + "."
     panel.text = text
     for _, r in table.iterrows():
@@ -597,7 +598,7 @@ def bookings_panel(data: SalesData, window: Window) -> Panel:
     years = uplift.iloc[:-1]
     text += (f"\n\nOver {len(years)} complete year(s), Q4 booked **{_pct(pooled['uplift'], 0)} more** than the "
              f"average of Q1 to Q3 (95% interval {_pct(pooled['lower'], 0)} to {_pct(pooled['upper'], 0)}): "
-             + ", ".join(f"{r['year']} {_pct(r['uplift'], 0)}" for _, r in years.iterrows()) + ".")
+             + ", ".join(f"{md(r['year'])} {_pct(r['uplift'], 0)}" for _, r in years.iterrows()) + ".")
     panel.text = text
     panel.add_metric("q4_uplift.pooled", pooled["uplift"], "share", "Q4 bookings / mean of Q1-Q3 - 1, complete years")
     return panel
@@ -665,7 +666,7 @@ def cac_panel(data: SalesData, window: Window, gross_margin: float) -> Panel:
         if len(ch):
             text += ("\n\nBy channel (sales costs shared by customers won, so channels differ by their marketing "
                      "cost per customer): " + "; ".join(
-                         f"{r['channel']} {_money(r['cac'], unit)} ({int(r['new_customers'])} customers)"
+                         f"{md(r['channel'])} {_money(r['cac'], unit)} ({int(r['new_customers'])} customers)"
                          for _, r in ch.iterrows()) + ".")
         for _, r in by_channel.iterrows():
             panel.add_metric(f"cac.{slug(r['channel'])}", r["cac"], unit.strip() or "money",
@@ -718,7 +719,7 @@ def churn_panel(data: SalesData, window: Window, by: str | None = "segment") -> 
     rows = table.iloc[1:]
     if len(rows):
         text += "\n\nBy " + _by_label(by) + ": " + "; ".join(
-            f"{r['group']} {_pct(r['churn'], 2)} of revenue, {_pct(r['logo_churn'], 2)} of customers"
+            f"{md(r['group'])} {_pct(r['churn'], 2)} of revenue, {_pct(r['logo_churn'], 2)} of customers"
             for _, r in rows.iterrows()) + "."
     ret = panel.frames["retention"]
     at12 = ret[ret["months_since_start"].eq(12)]
@@ -776,7 +777,7 @@ def ltv_panel(data: SalesData, window: Window, gross_margin: float, by: str | No
     rows = table.iloc[1:]
     if len(rows):
         text += "\n\nBy " + _by_label(by) + ": " + "; ".join(
-            f"{r['group']} {_money(r['ltv'], unit)}" for _, r in rows.iterrows()) + "."
+            f"{md(r['group'])} {_money(r['ltv'], unit)}" for _, r in rows.iterrows()) + "."
     for _, r in table.iterrows():
         panel.add_metric(f"ltv.{slug(r['group'])}", r["ltv"], unit.strip() or "money",
                          f"subscription LTV, ARPA x margin / monthly logo churn ({r['group']})")
@@ -795,8 +796,8 @@ def ltv_panel(data: SalesData, window: Window, gross_margin: float, by: str | No
             ok = by_channel[np.isfinite(by_channel["ltv_to_cac"])].sort_values("ltv_to_cac")
             if len(ok):
                 text += (f" By acquisition channel it runs from {_num(ok['ltv_to_cac'].iloc[0], 1)} "
-                         f"({ok['channel'].iloc[0]}) to {_num(ok['ltv_to_cac'].iloc[-1], 1)} "
-                         f"({ok['channel'].iloc[-1]}).")
+                         f"({md(ok['channel'].iloc[0])}) to {_num(ok['ltv_to_cac'].iloc[-1], 1)} "
+                         f"({md(ok['channel'].iloc[-1])}).")
     panel.text = text
     return panel
 
@@ -908,7 +909,7 @@ def quiet_panel(build: Callable[[], Panel]) -> Panel:
 
 def describe_missing(panels: dict[str, Panel]) -> str:
     """Markdown list of everything the data could not show, by section (or a sentence saying nothing is missing)."""
-    lines = [f"- **{p.title}**: {s}" for p in panels.values() for s in p.missing]
+    lines = [f"- **{p.title}**: {md(s)}" for p in panels.values() for s in p.missing]
     if not lines:
         return "The data hold every table and column the KPIs need."
     return "Some figures could not be computed from this data:\n\n" + "\n".join(lines)

@@ -14,6 +14,7 @@ from typing import Any
 
 import pandas as pd
 
+from salesops.escape import md
 from salesops.leads._common import MissingDataError
 from salesops.periods import Quarter
 
@@ -168,7 +169,7 @@ def _pct(x: float, digits: int = 0) -> str:
 def describe_scoring(scoring: Any, name: str = "SQL") -> str:
     """Sentences under the lead score's figures: AUC, lift, calibration and drivers."""
     if isinstance(scoring, Unavailable):
-        return f"**Lead → {name}:** not available. {scoring.reason}"
+        return f"**Lead → {md(name)}:** not available. {md(scoring.reason)}"
     auc = scoring.auc.iloc[0]
     counts = scoring.counts.set_index("part")
     lift = scoring.lift
@@ -179,7 +180,7 @@ def describe_scoring(scoring: Any, name: str = "SQL") -> str:
     weak = drivers[drivers["lower"] <= 0]["label"].tolist()
     split = scoring.split
     text = (
-        f"**Lead → {name}** (converted within {split.horizon_days:.0f} days). Trained on "
+        f"**Lead → {md(name)}** (converted within {split.horizon_days:.0f} days). Trained on "
         f"{counts.loc['train', 'leads']:,} leads created before {split.calibration_start:%Y-%m-%d}, calibrated on the "
         f"{counts.loc['calibration', 'leads']:,} after them, and judged on {counts.loc['test', 'leads']:,} later leads "
         f"(created {split.cutoff:%Y-%m-%d} to {split.test_end:%Y-%m-%d}, outcomes read on {split.as_of:%Y-%m-%d}): "
@@ -190,15 +191,15 @@ def describe_scoring(scoring: Any, name: str = "SQL") -> str:
         f"{_pct(cal['observed_rate'], 1)})."
     )
     if strong:
-        text += f" What moves the score: {', '.join(strong)}"
-        text += f"; {', '.join(weak)} add nothing beyond chance." if weak else "."
+        text += f" What moves the score: {', '.join(md(x) for x in strong)}"
+        text += f"; {', '.join(md(x) for x in weak)} add nothing beyond chance." if weak else "."
     return text
 
 
 def describe_personas(personas: Any) -> str:
     """Sentences under the personas: how k was chosen and how the personas differ."""
     if isinstance(personas, Unavailable):
-        return f"**Personas:** not available. {personas.reason}"
+        return f"**Personas:** not available. {md(personas.reason)}"
     profiles, k_table, _ = personas
     chosen = k_table[k_table["chosen"]].iloc[0]
     best = k_table.loc[k_table["silhouette"].idxmax()]
@@ -216,20 +217,20 @@ def describe_personas(personas: Any) -> str:
             bits.append(f"median won deal {r['deal_size_median']:,.0f}")
         if pd.notna(r.get("sql_rate", float("nan"))):
             bits.append(f"{_pct(r['sql_rate'], 1)} of its leads become SQLs")
-        parts.append(f"*{r['persona']}*: " + ", ".join(bits))
+        parts.append(f"*{md(r['persona'])}*: " + ", ".join(bits))
     return text + "; ".join(parts) + "."
 
 
 def describe_routing(routed: Any, load: Any) -> str:
     """Sentences under the routing of the quarter's leads."""
     if isinstance(routed, Unavailable):
-        return f"**Routing:** not available. {routed.reason}"
+        return f"**Routing:** not available. {md(routed.reason)}"
     if len(routed) == 0:
         return "**Routing:** no lead was created in the quarter."
     fired = routed["rule"].value_counts()
     worst = (load["share"] / load["target_share"] - 1).abs().max() if len(load) else float("nan")
     text = (f"The rules place all {len(routed):,} leads of the quarter: "
-            + ", ".join(f"{n:,} by *{r}*" for r, n in fired.items()) + ". ")
+            + ", ".join(f"{n:,} by *{md(r)}*" for r, n in fired.items()) + ". ")
     if len(load):
         text += (f"In the round-robin pools every rep's share is within {_pct(worst, 1)} (relative) of the target its "
                  f"weight and availability give it; ")
@@ -245,9 +246,9 @@ def describe_routing(routed: Any, load: Any) -> str:
 def describe_replay(result: Any) -> str:
     """Sentences under the replay: speed to lead and expected SQLs against what happened."""
     if isinstance(result, Unavailable):
-        return f"**Replay:** not available. {result.reason}"
+        return f"**Replay:** not available. {md(result.reason)}"
     sp = result.speed.set_index("scenario")
-    text = "Median speed to lead: " + ", ".join(f"{s} {r['median_hours']:.1f} h" for s, r in sp.iterrows()) + ". "
+    text = "Median speed to lead: " + ", ".join(f"{md(s)} {r['median_hours']:.1f} h" for s, r in sp.iterrows()) + ". "
     conv = result.conversion
     if len(conv):
         c = conv.set_index("scenario")
@@ -259,7 +260,7 @@ def describe_replay(result: Any) -> str:
                      "weeks may still qualify)")
         others = c.drop(index="actual")
         text += ". " + " ".join(
-            f"Under *{s}*: {r['expected_sqls']:,.0f} ({r['change_vs_actual']:+,.1f}), a change through speed to lead "
+            f"Under *{md(s)}*: {r['expected_sqls']:,.0f} ({r['change_vs_actual']:+,.1f}), a change through speed to lead "
             "alone." for s, r in others.iterrows())
     return text
 

@@ -12,6 +12,7 @@ from typing import Any
 
 import pandas as pd
 
+from salesops.escape import md
 from salesops.people.ramp import RampStudy
 from salesops.people.training import TrainingStudy
 
@@ -26,7 +27,7 @@ def describe_ramp(study: RampStudy) -> str:
     """The ramp answer: months to the target share of tenured output, with interval and the cohorts' medians."""
     e = study.months_to_target
     if not e.available:
-        return f"**No ramp estimate.** {study.message or e.message}"
+        return f"**No ramp estimate.** {md(study.message or e.message)}"
     text = (f"New hires reach **{study.target:.0%} of a tenured peer's output after {e.value:.1f} months** "
             f"(95% interval {e.lower:.1f} to {e.upper:.1f}, {e.n} hires; fitted time constant {study.tau:.1f} months).")
     s = study.productivity_summary
@@ -36,7 +37,7 @@ def describe_ramp(study: RampStudy) -> str:
             if r.group == "all":
                 continue
             med = f"median {r.median_months:.0f} months" if _finite(r.median_months) else "median not reached yet"
-            parts.append(f"{r.group}: {r.events} of {r.hires} ramped, {med}")
+            parts.append(f"{md(r.group)}: {r.events} of {r.hires} ramped, {med}")
         if parts:
             text += (" Counting each hire until their own rolling 3-month output first reaches the target "
                      "(Kaplan–Meier, hires still ramping kept as censored): " + "; ".join(parts) + ".")
@@ -47,14 +48,14 @@ def describe_first_deal(study: RampStudy) -> str:
     """Median days to the first won deal, overall and per cohort."""
     s = study.first_deal_summary
     if s is None or s.empty:
-        return f"**No time-to-first-deal estimate.** {study.message}"
+        return f"**No time-to-first-deal estimate.** {md(study.message)}"
     rows = {r.group: r for r in s.itertuples()}
     overall = rows.get("all")
     head = (f"Half of the new hires won their first deal within **{overall.median_days:.0f} days**"
             f" (95% interval {overall.lower:.0f} to "
             f"{'not reached' if not _finite(overall.upper) else f'{overall.upper:.0f}'} days, {overall.hires} hires)."
             if overall is not None and _finite(overall.median_days) else "Fewer than half of the hires have won a deal yet.")
-    parts = [f"{g}: {'median ' + format(r.median_days, '.0f') + ' days' if _finite(r.median_days) else 'median not reached'}"
+    parts = [f"{md(g)}: {'median ' + format(r.median_days, '.0f') + ' days' if _finite(r.median_days) else 'median not reached'}"
              f" ({r.events} of {r.hires} with a win)" for g, r in rows.items() if g != "all"]
     return head + (" By hire cohort: " + "; ".join(parts) + "." if parts else "")
 
@@ -63,10 +64,10 @@ def describe_training(study: TrainingStudy) -> str:
     """The training answer: effect with interval, the parallel-trends check and the placebo."""
     e = study.effect
     if not e.available:
-        return f"**No training estimate.** {study.message or e.message}"
+        return f"**No training estimate.** {md(study.message or e.message)}"
     p = study.program
     g = study.groups["group"].value_counts() if len(study.groups) else pd.Series(dtype=int)
-    text = (f"**{p.name}** ({p.start.date()} to {p.end.date()}, {g.get('treated', 0)} trained reps, "
+    text = (f"**{md(p.name)}** ({p.start.date()} to {p.end.date()}, {g.get('treated', 0)} trained reps, "
             f"{g.get('control', 0)} untrained controls): the win rate of trained reps rose by "
             f"**{100 * e.value:+.1f} points** more than the controls' (95% CI {100 * e.lower:+.1f} to "
             f"{100 * e.upper:+.1f}, p = {e.p_value:.2g}).")
@@ -81,7 +82,7 @@ def describe_training(study: TrainingStudy) -> str:
         text += (f" The same analysis a year before the programme {found} ({100 * pl.effect.value:+.1f} points, "
                  f"95% CI {100 * pl.effect.lower:+.1f} to {100 * pl.effect.upper:+.1f}).")
     if e.message:
-        text += f" Caveat: {e.message}."
+        text += f" Caveat: {md(e.message)}."
     return text
 
 
@@ -89,7 +90,7 @@ def describe_coaching(signals: pd.DataFrame, topics: pd.DataFrame) -> str:
     """How many reps have a coaching signal, and what the shrinkage did."""
     notes = list(signals.attrs.get("notes", [])) if signals is not None else []
     if signals is None or signals.empty or signals["gap"].isna().all():
-        return "**No coaching signals.** Too few reps per peer group to compare. " + " ".join(notes)
+        return "**No coaching signals.** Too few reps per peer group to compare. " + " ".join(md(n) for n in notes)
     reps = signals["rep_id"].nunique()
     below = topics["rep_id"].nunique() if len(topics) else 0
     above = signals.loc[signals["flag"] == "above", "rep_id"].nunique()
@@ -97,7 +98,7 @@ def describe_coaching(signals: pd.DataFrame, topics: pd.DataFrame) -> str:
             f"their peers and {above} at least one clearly above (posterior probability 80% or more and a gap of 2 points or more, after shrinking "
             f"each rate towards the peer group).")
     if notes:
-        text += " Not measured: " + "; ".join(notes) + "."
+        text += " Not measured: " + "; ".join(md(n) for n in notes) + "."
     return text
 
 

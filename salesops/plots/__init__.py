@@ -69,7 +69,12 @@ def error_extent(value: object, lower: object, upper: object) -> np.ndarray:
 
 
 def set_style() -> None:
-    """Apply the house style to matplotlib and seaborn (white grid, muted palette, readable sizes)."""
+    """Apply the house style to matplotlib and seaborn (white grid, muted palette, readable sizes).
+
+    ``text.parse_math`` is off: every label is drawn as typed, so a rep or channel named ``$\\frac{x$`` or
+    ``a_b $5`` is shown literally instead of being parsed as mathtext (which would garble it or fail the
+    figure). No house chart uses mathtext.
+    """
     sns.set_theme(
         context="notebook",
         style="whitegrid",
@@ -86,6 +91,7 @@ def set_style() -> None:
             "axes.labelsize": 11,
             "grid.color": "#e4e7eb",
             "font.family": font_families(),
+            "text.parse_math": False,
         },
     )
 

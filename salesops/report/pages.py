@@ -1,11 +1,14 @@
 """HTML pages of a review: each executed notebook without its code, and the index that links them.
 
 Both go through Jinja with escaping. A notebook page is rendered by nbconvert: its outputs are the HTML
-that pandas produced (``DataFrame`` HTML escapes every cell), Markdown whose data values the package
-escaped with :func:`html.escape` (see :mod:`salesops.quality_views`), tracebacks that nbconvert escapes,
-and images. nbconvert's own ``sanitize_html`` is left off: it escapes headings, paragraphs and table
-headers, which would break every page. The index is rendered by :func:`render_index` with ``autoescape``
-on. No data value is ever pasted into HTML by hand.
+that pandas produced (``DataFrame`` HTML escapes every cell), Markdown whose data values the pages escaped
+with :mod:`salesops.escape`, tracebacks that nbconvert escapes, and images. Every HTML, Markdown and SVG
+output is then cleaned by :func:`salesops.report.sanitize.sanitize_html` (bleach, an allow-list of the
+markup outputs use; the template's ``salesops_sanitize`` filter), JavaScript and widget outputs are not
+written, and the template loads no script at all, so a name that slipped past escaping still cannot run.
+nbconvert's own ``sanitize_html`` is left off: its allow-list drops headings and table headers, which would
+break every page. The index is rendered by :func:`render_index` with ``autoescape`` on. No data value is
+ever pasted into HTML by hand.
 """
 
 from __future__ import annotations
@@ -205,7 +208,9 @@ def render_notebook_html(
     pathlib.Path
         The page written.
     """
-    from nbconvert import HTMLExporter  # heavy import, only when rendering
+    from nbconvert import HTMLExporter  # heavy imports, only when rendering
+
+    from salesops.report.sanitize import sanitize_html
 
     if isinstance(notebook, nbformat.NotebookNode):
         nb, name = notebook, "notebook"
@@ -219,6 +224,7 @@ def render_notebook_html(
         exclude_input_prompt=True,
         exclude_output_prompt=True,
         language_code=lang,
+        filters={"salesops_sanitize": sanitize_html},
     )
     resources = {
         "metadata": {"name": page_title},

@@ -8,16 +8,15 @@ finder (:func:`optional_insights` looks for them and says which are missing).
 
 from __future__ import annotations
 
-import html
 import importlib
 import math
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
 
+from salesops.escape import md
 from salesops.io.data import SalesData
 from salesops.periods import Quarter
 from salesops.summary.kpis import KPI_UNITS, as_quarter
@@ -75,15 +74,6 @@ def format_value(value: float, unit: str | None, currency: str = "") -> str:
     if unit == "deals":
         return f"{value:.0f}"
     return f"{value:.1f}"
-
-
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]()#!|~])")
-
-
-def _escape(text: str) -> str:
-    """A data value made inert in Markdown: HTML escaped, and Markdown's link, emphasis and code marks
-    backslash-escaped (a segment named ``[x](javascript:...)`` stays text)."""
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", html.escape(text, quote=False))
 
 
 def _is_rate(kpi: str) -> bool:
@@ -383,7 +373,7 @@ def narrative(
         Multiple-comparison adjustment over the segments scanned.
     """
     q = as_quarter(quarter)
-    esc = _escape if escape else (lambda s: s)
+    esc = md if escape else (lambda s: s)
     fmt = lambda v, unit: format_value(v, unit, currency)  # noqa: E731
     paras: list[str] = []
 

@@ -13,6 +13,7 @@ from typing import Any
 
 import pandas as pd
 
+from salesops.escape import md
 from salesops.leads._common import MissingDataError
 from salesops.leads.page import Unavailable, _sentence, missing, review_moment, table
 from salesops.territory.baseline import compare_designs, greedy_assignment
@@ -90,23 +91,23 @@ def review(data: Any, settings: TerritorySettings, as_of: Any = None, time_limit
 def describe_buckets(result: Any) -> str:
     """Sentences under the bucket table."""
     if isinstance(result, Unavailable):
-        return f"**Territories:** not available. {result.reason}"
+        return f"**Territories:** not available. {md(result.reason)}"
     b = result.buckets
-    parts = [f"*{r['bucket']}*: {r['accounts']:,} accounts ({r['share_of_accounts']:.0%}) in {r['territories']} "
+    parts = [f"*{md(r['bucket'])}*: {r['accounts']:,} accounts ({r['share_of_accounts']:.0%}) in {r['territories']} "
              f"territories" for _, r in b.iterrows()]
-    rules = ", ".join(str(x["name"]) for x in result.settings.buckets)
+    rules = ", ".join(md(x["name"]) for x in result.settings.buckets)
     return f"Buckets from the firmographic rules ({rules}, first match wins): " + "; ".join(parts) + "."
 
 
 def describe_design(result: Any) -> str:
     """Sentences under the design's figures: balance, disruption, baselines, method."""
     if isinstance(result, Unavailable):
-        return f"**Design:** not available. {result.reason}"
+        return f"**Design:** not available. {md(result.reason)}"
     s = result.design.summary
     c = result.comparison.set_index("design")
     values = list(result.settings.values)
-    dev = ", ".join(f"{v} {c.loc['optimised', f'max_abs_deviation_{v}']:.1%}" for v in values)
-    cur = ", ".join(f"{v} {c.loc['current', f'max_abs_deviation_{v}']:.0%}" for v in values)
+    dev = ", ".join(f"{md(v)} {c.loc['optimised', f'max_abs_deviation_{v}']:.1%}" for v in values)
+    cur = ", ".join(f"{md(v)} {c.loc['current', f'max_abs_deviation_{v}']:.0%}" for v in values)
     text = (f"Today the territories stray up to {cur} from their fair part. The design brings every territory within "
             f"±{s['tolerance']:.0%} (largest deviations: {dev}) while {s['moved_accounts']:,} accounts "
             f"({s['moved_share']:.1%}) change owner, within the budget of {s['max_moved_share']:.0%}")
@@ -115,14 +116,14 @@ def describe_design(result: Any) -> str:
                  "(the linear relaxation's bound)")
     g = c.loc["greedy"]
     text += (". The greedy split balances to "
-             + ", ".join(f"{v} {g[f'max_abs_deviation_{v}']:.1%}" for v in values)
+             + ", ".join(f"{md(v)} {g[f'max_abs_deviation_{v}']:.1%}" for v in values)
              + f" but hands {g['moved_share']:.0%} of the accounts to a new owner. ")
     if s.get("unowned_accounts"):
         text += (f"{s['unowned_accounts']:,} accounts have an owner who holds no territory on the review day (a rep who "
                  "left, or ownership exported later than that day); they are assigned without counting as moves. ")
     if not s["meets_tolerance"]:
         text += "**The tolerance is not met.** "
-    text += " ".join(result.design.notes)
+    text += " ".join(md(n) for n in result.design.notes)
     return text
 
 

@@ -9,6 +9,7 @@ import math
 import matplotlib
 import pandas as pd
 import pytest
+from _render import notebook_markdown_text
 from matplotlib.figure import Figure
 
 import salesops as so
@@ -145,7 +146,8 @@ def test_notebook_runs_on_an_export_without_history_or_leads(tmp_path, monkeypat
         progress_bar=False,
     )
     text = out.read_text()
-    assert "needs the opportunity_history table, which this data does not have" in text
+    shown = notebook_markdown_text(out)
+    assert "needs the opportunity_history table, which this data does not have" in shown
     assert "Traceback" not in text
     recorded = read_records(metrics)
     assert recorded["funnel.pipeline.open_deals"].value == 2  # O008 and O009 of the mini export

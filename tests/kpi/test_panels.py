@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from _render import rendered_text
 
 import salesops
 from salesops.io.data import SalesData
@@ -90,7 +91,7 @@ def test_a_past_quarter_uses_no_later_information(sample):
 def test_missing_tables_get_a_sentence_not_an_error():
     data = salesops.load(MINI)
     panels = kpi_panels(data, "2025Q4")
-    text = describe_missing(panels)
+    text = rendered_text(describe_missing(panels))
     for name in ("marketing_spend table", "revenue table", "transactions table", "no complete calendar year"):
         assert name in text
     assert panels["cac"].table is None and panels["win_rate"].table is not None
