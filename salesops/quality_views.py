@@ -381,13 +381,13 @@ def describe_completeness(unreadable: Any, missing_tables: Any) -> str:
     if unreadable:
         parts.append(
             f"**{len(unreadable)} table file(s) could not be read**, so their tables are absent from every page: "
-            + "; ".join(_e(str(item)) for item in unreadable)
+            + "; ".join(md(str(item)) for item in unreadable)
             + "."
         )
     if missing:
         parts.append(
             "**References that could not be checked**: these tables are absent although loaded tables refer to "
-            "them, so those references are unchecked: " + "; ".join(_e(str(item)) for item in missing) + "."
+            "them, so those references are unchecked: " + "; ".join(md(str(item)) for item in missing) + "."
         )
     return " ".join(parts)
 

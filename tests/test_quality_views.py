@@ -162,9 +162,9 @@ def test_monthly_tables_are_fresh_to_their_month_end():
 
 def test_describe_completeness_names_unreadable_files_and_unchecked_references():
     assert qv.describe_completeness([], []) == ""
-    text = qv.describe_completeness(
+    text = rendered_text(qv.describe_completeness(
         ["accounts.csv (dangling symbolic link to /gone/a.csv)"],
         ["accounts (referred to by opportunities.account_id: 12 value(s) unchecked)"],
-    )
+    ))
     assert "1 table file(s) could not be read" in text
     assert "dangling symbolic link" in text and "opportunities.account_id: 12 value(s) unchecked" in text
