@@ -12,6 +12,7 @@ two kinds of evidence:
   .. math:: s_{name} = \\begin{cases} 1 & \\text{a synonym of this table's column} \\\\
             0.9 & \\text{a synonym of the same column in another table} \\\\
             0.85 & \\text{the canonical name's words all appear in the source name} \\\\
+            \\max(0.9\\, r, 0.6) & \\text{its last word ends a synonym (``dollar_value``, ``close_value``)} \\\\
             0.9\\, r & \\text{otherwise, } r = \\max \\text{ difflib ratio to a synonym} \\end{cases}
 
 * **values**: a sample of the column's values is read with the loader's own coercers
@@ -54,7 +55,7 @@ from salesops.schema.tables import TABLES
 __all__ = ["ColumnGuess", "FileGuess", "MIN_CONFIDENCE", "MIN_TABLE_SCORE", "render", "suggest", "suggest_file"]
 
 MIN_CONFIDENCE = 0.5
-MIN_TABLE_SCORE = 0.4
+MIN_TABLE_SCORE = 0.35
 SAMPLE_SIZE = 2000
 #: Filled from the stage table when the export does not carry them (see ``salesops.io.load.DERIVABLE``).
 _FROM_STAGES = {("opportunities", "is_closed"), ("opportunities", "is_won")}
@@ -65,9 +66,20 @@ def norm(name: str) -> str:
     return re.sub(r"[^0-9a-z]", "", str(name).casefold())
 
 
+def word_list(name: str) -> list[str]:
+    """The words of a name in order: ``StageName`` -> [stage, name]; ``close_date`` -> [close, date]."""
+    return [w.lower() for w in re.findall(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+", str(name))]
+
+
 def words(name: str) -> set[str]:
-    """The words of a name: ``StageName`` -> {stage, name}; ``close_date`` -> {close, date}."""
-    return {w.lower() for w in re.findall(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+", str(name))}
+    """The words of a name as a set."""
+    return set(word_list(name))
+
+
+def head(name: str) -> str | None:
+    """The last word of a name other than ``id`` (``close_value`` -> value, ``CustomerID`` -> customer)."""
+    found = [w for w in word_list(name) if w != "id"]
+    return found[-1] if found else None
 
 
 @dataclass(frozen=True)
@@ -75,6 +87,7 @@ class _Synonyms:
     columns: dict[tuple[str, str], frozenset[str]]  # (table, column) -> normalised source names
     by_column: dict[str, frozenset[str]]  # column -> normalised names over all tables
     stems: dict[str, frozenset[str]]  # table -> normalised file stems
+    heads: dict[str, frozenset[str]]  # column -> last words of its names over all tables
 
 
 @lru_cache(maxsize=1)
@@ -90,12 +103,18 @@ def synonyms() -> _Synonyms:
             stems[source.table] |= {norm(s) for s in source.sources}
             for column, alternatives in source.columns.items():
                 columns[(source.table, column)] |= {norm(a) for a in alternatives}
+    heads: dict[str, set[str]] = {c: {head(c)} - {None} for spec in TABLES.values() for c in spec.column_names}
+    for preset in PRESETS:
+        for source in resolve_mapping(preset).sources:
+            for column, alternatives in source.columns.items():
+                heads[column] |= {head(a) for a in alternatives} - {None}
     by_column: dict[str, set[str]] = {}
     for (_, column), names in columns.items():
         by_column.setdefault(column, set()).update(names)
     return _Synonyms({k: frozenset(v) for k, v in columns.items()},
                      {k: frozenset(v) for k, v in by_column.items()},
-                     {k: frozenset(v) for k, v in stems.items()})
+                     {k: frozenset(v) for k, v in stems.items()},
+                     {k: frozenset(v) for k, v in heads.items()})
 
 
 def name_score(source: str, table: str, column: str) -> float:
@@ -112,7 +131,8 @@ def name_score(source: str, table: str, column: str) -> float:
     canonical = words(column) - {"id"} or words(column)
     if canonical <= words(source):
         return 0.85
-    return 0.9 * max(difflib.SequenceMatcher(None, n, s).ratio() for s in own)
+    fuzzy = 0.9 * max(difflib.SequenceMatcher(None, n, s).ratio() for s in own)
+    return max(fuzzy, 0.6) if head(source) in syn.heads[column] else fuzzy
 
 
 # ---------------------------------------------------------------------------------------------- values
@@ -179,8 +199,12 @@ _FAMILY_NAMES = {"iso": "iso", "yyyymmdd": "yyyymmdd", "mdy": "monthfirst", "dmy
 
 
 def _convention(sample: pd.Series) -> str:
-    """The ``date_format`` the loader's ranking puts first for these values."""
+    """The ``date_format`` for these values: by shape for numbers, else the loader's ranking's first."""
     text = sample.astype(str).str.strip()
+    if text.str.match(_YYYYMMDD_SHAPE).all():
+        return "yyyymmdd"  # ISO 8601's basic form reads them too; the explicit name says what they are
+    if text.str.match(_EPOCH_SHAPE).all():
+        return "epoch_ms" if text.str.len().max() >= 13 else "epoch_s"
     first = _format_candidates(text, ColumnFormat())[0]
     for family, formats in DATE_FORMATS.items():
         if formats == first and family in _FAMILY_NAMES:
