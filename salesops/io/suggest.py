@@ -131,13 +131,20 @@ def name_score(source: str, table: str, column: str) -> float:
     canonical = words(column) - {"id"} or words(column)
     if canonical <= words(source):
         return 0.85
-    fuzzy = 0.9 * max(difflib.SequenceMatcher(None, n, s).ratio() for s in own)
+    ratio = 0.0
+    for s in own:
+        m = difflib.SequenceMatcher(None, n, s)
+        if m.real_quick_ratio() > ratio and m.quick_ratio() > ratio:
+            ratio = max(ratio, m.ratio())
+    fuzzy = 0.9 * ratio
     return max(fuzzy, 0.6) if head(source) in syn.heads[column] else fuzzy
 
 
 # ---------------------------------------------------------------------------------------------- values
 
 _EPOCH_SHAPE = re.compile(r"^\d{10}(?:\.\d+)?$|^\d{13}$")
+#: The start of a text date the loader reads (ISO, M/D/Y, D.M.Y ...): text without it is not tried as a date.
+_DATE_SHAPE = re.compile(r"^\s*\d{1,4}[-/.]\d{1,2}(?:[-/.]\d{1,4})?")
 _YYYYMMDD_SHAPE = re.compile(r"^(?:19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])$")
 
 
@@ -186,7 +193,8 @@ def profile(values: pd.Series) -> ValueProfile:
                             examples=examples)
     if _share_read(sample, "bool") >= 0.95:
         return ValueProfile("bool", examples=examples)
-    if _share_read(sample, "timestamp") >= 0.9:
+    looks_dated = sample.astype(str).str.match(_DATE_SHAPE).mean() >= 0.9
+    if looks_dated and _share_read(sample, "timestamp") >= 0.9:
         convention, ambiguous = _convention(sample), False
         if convention in ("dayfirst", "monthfirst"):
             ambiguous = _share_read(sample, "timestamp", ColumnFormat(date_format="dayfirst")) == \
