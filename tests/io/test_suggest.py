@@ -22,6 +22,8 @@ from salesops.schema.tables import TABLES
 REAL = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "real"
 MAVEN = REAL / "maven_crm_sales_opportunities"
 CDNOW = REAL / "cdnow_lifetimes"
+RETAIL = REAL / "uci_online_retail"
+SALVIRT = REAL / "salvirt_b2b_win_loss"
 needs_real = pytest.mark.skipif(
     not REAL.is_dir(), reason=f"real data sets not found at {REAL} (they live beside the checkout, never in it)")
 
@@ -161,6 +163,26 @@ def test_cdnow_real_export():
         "customer_id": "customer_id", "date": "date", "amount": "dollar_value"}
     assert "date: {date_format: yyyymmdd}" in render([master])
     assert guesses["cdnow_customers_summary"].table is None
+    # the one edit: the sample file (a subset of the master file) moves from its block to ignore:
+    doc = yaml.safe_load(render(list(guesses.values()), name="cdnow"))
+    doc["tables"]["transactions"] = [b for b in doc["tables"]["transactions"]
+                                     if b["from"] == "cdnow_master_transactions"]
+    doc["ignore"].append("cdnow_sample_transactions")
+    counts = salesops.load(CDNOW, mapping=doc).quality.table_counts().set_index("table")
+    assert counts.loc["transactions", ["read", "rejected"]].tolist() == [69_659, 255]
+
+
+@needs_real
+def test_retail_and_salvirt_real_exports():
+    [retail] = suggest(RETAIL)
+    assert retail.table == "transactions"
+    assert {c: v[0] for c, v in retail.assigned.items()}.items() >= {
+        "customer_id": "CustomerID", "date": "InvoiceDate", "quantity": "Quantity", "country": "Country"}.items()
+    assert retail.missing == ["amount"]  # Quantity * UnitPrice: a derive the user writes
+    assert "# TODO amount (required)" in render([retail])
+    [salvirt] = suggest(SALVIRT)  # no dates, no amounts: no canonical table fits
+    assert salvirt.table is None
+    assert "ignore:" in render([salvirt])
 
 
 def test_cli_prints_yaml(tmp_path, capsys):
