@@ -18,7 +18,8 @@ two kinds of evidence:
 * **values**: a sample of the column's values is read with the loader's own coercers
   (:func:`salesops.io.coerce.coerce`). A column whose values read as dates may only feed a date or timestamp
   column, a column of numbers a number, id or (for ``YYYYMMDD`` and epoch shapes) date column, text an id
-  or text column. The factor :math:`f \\in \\{0, 0.6, 0.9, 1\\}` says how well the values fit the kind.
+  or text column; text is tried as a date only when 90% of it starts like one (``2024-03-31``,
+  ``26-02-2018``, ``3/31/24``) and 90% then reads. The factor :math:`f \\in \\{0, 0.6, 0.9, 1\\}` says how well the values fit the kind.
 
 The confidence of a pair is :math:`s_{name} \\cdot f`. Pairs of confidence at least :data:`MIN_CONFIDENCE`
 are taken greedily, highest first, one canonical column per source column; a required column still
@@ -27,13 +28,14 @@ unmatched may reuse a source column already taken when its confidence is at leas
 
 A file's table score is :math:`0.35\\, n + 0.45\\, c + 0.2\\, b`: :math:`n` the file name's match (1 when a
 preset reads this file stem for the table or it is the table's name, 0.8 when one of its words is),
-:math:`c` the mean confidence over the table's required columns, :math:`b` the mean confidence over the
+:math:`c` the mean confidence over the table's required columns (``is_closed`` / ``is_won`` count as
+matched when ``stage`` is, since the loader fills them from the stage table), :math:`b` the mean confidence over the
 file's columns. A file whose best table scores below :data:`MIN_TABLE_SCORE` is listed under ``ignore:``.
 
 Date columns get their convention detected (``iso``, ``dayfirst``, ``monthfirst``, ``yyyymmdd``,
 ``epoch_ms`` / ``epoch_s``) by the loader's own format ranking (:func:`salesops.io.coerce._format_candidates`)
-and written under ``formats:``; when every day of the sample is at most 12 the comment says the
-day/month order could not be told.
+and written under ``formats:``; when day-first and month-first read the sample alike (no day above 12)
+the comment says the day/month order is a guess.
 """
 
 from __future__ import annotations
@@ -427,7 +429,7 @@ def _block(g: FileGuess, indent: str) -> list[str]:
         if p.convention is not None:
             note = f"{source}: e.g. {', '.join(p.examples[:2])}"
             if p.ambiguous:
-                note += "; every day <= 12 in the sample, so day and month order is a guess: check"
+                note += "; no day above 12 in the sample, so the day/month order is a guess: check"
             formats.append(f"{pad}  {column}: {{date_format: {p.convention}}}    # {note}")
     if formats:
         lines.append(f"{pad}formats:")
