@@ -7,6 +7,7 @@
     salesops validate --data PATH [--mapping M] [--strict] [--as-of DATE]
     salesops sample   --out DIR [--seed N] [--size sample|N|1x|10x|100x|large]
     salesops whatif   [--data PATH] [--plan PLAN] [--period YEAR] [--port N]
+    salesops map suggest PATH [--out FILE]
 
 Exit codes: 0 all well, 1 some part failed (a notebook, the data), 2 bad arguments, 130 interrupted (Ctrl-C).
 """
@@ -99,6 +100,16 @@ def build_parser() -> argparse.ArgumentParser:
     whatif.add_argument("--period", default=None, metavar="YEAR", help="year or period to model (default: latest year)")
     whatif.add_argument("--port", type=int, default=8866, help="port on 127.0.0.1 (default: 8866)")
     whatif.add_argument("--open", action="store_true", help="open a browser")
+
+    mapping = sub.add_parser("map", help="help write a mapping file", description="Help write a mapping file.")
+    map_sub = mapping.add_subparsers(dest="map_command", required=True, metavar="ACTION")
+    suggest = map_sub.add_parser("suggest", help="print a draft mapping guessed from an export's headers and values",
+                                 description="Read the headers and a sample of values of every file of PATH and "
+                                             "print a draft mapping YAML: the canonical table and column guessed "
+                                             "for each, with the confidence and the alternatives as comments, "
+                                             "date conventions detected, unmatched required columns as TODO.")
+    suggest.add_argument("path", metavar="PATH", help="folder of exports or one file")
+    suggest.add_argument("--out", default=None, metavar="FILE", help="write the YAML here instead of stdout")
     return parser
 
 
@@ -248,7 +259,32 @@ def _cmd_whatif(args: argparse.Namespace) -> int:
                            env=voila_env(args.data, args.plan, args.period))
 
 
-_COMMANDS = {"review": _cmd_review, "validate": _cmd_validate, "sample": _cmd_sample, "whatif": _cmd_whatif}
+def _cmd_map(args: argparse.Namespace) -> int:
+    from salesops.io import LoadError
+    from salesops.io.suggest import render, suggest
+
+    path = Path(args.path)
+    if not path.exists():
+        raise _UsageError(f"{args.path} does not exist; expected a folder of exports or one file")
+    try:
+        text = render(suggest(path), name=path.stem if path.is_file() else path.resolve().name)
+    except LoadError as exc:
+        _err(str(exc))
+        return EXIT_FAILED
+    if args.out is None:
+        sys.stdout.write(text)
+        return EXIT_OK
+    out = Path(args.out)
+    if out.exists() and out.is_dir():
+        raise _UsageError(f"--out {args.out}: is a folder; expected a file name")
+    out.write_text(text, encoding="utf-8")
+    print(f"draft mapping written to {out}; check every TODO, then: salesops validate --data {args.path} "
+          f"--mapping {out}", file=sys.stderr)
+    return EXIT_OK
+
+
+_COMMANDS = {"review": _cmd_review, "validate": _cmd_validate, "sample": _cmd_sample, "whatif": _cmd_whatif,
+             "map": _cmd_map}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
