@@ -111,7 +111,7 @@ def test_calibration_of_a_quarter_uses_nothing_from_it_or_later():
 @pytest.mark.slow
 def test_calibrated_coverage_on_the_sample_backtest(builder):
     """The full backtest as the Forecast page runs it for gbm (every quarter with four quarters of history,
-    day 1 / week 4 / week 8, by segment and team, 1000 draws): about 100 s."""
+    day 1 / week 4 / week 8, by segment and team, 1000 draws): 220 s on the loaded shared 2-core machine."""
     raw = backtest(builder, methods=("gbm",))
     c = calibrate_backtest(raw)
     cov = coverage_by_level(c).set_index("dimension")
