@@ -4,7 +4,8 @@ Every quarter with four complete quarters of history before it (2024Q1..2025Q4 o
 and week 8, every baseline and model; scored by WAPE, bias and P10-P90 coverage in total, by segment and by team.
 Prints the wall time of each run (a fresh snapshot builder each time, so nothing is cached between runs), their
 median, the process's peak resident set size, the score tables and the issue's acceptance checks: the best model's
-WAPE <= 0.8 x the weighted pipeline's and below the commit baseline's, with coverage between 70 % and 90 %.
+WAPE <= 0.8 x the weighted pipeline's and below the commit baseline's, with coverage between 70 % and 90 %;
+and each model's coverage per level of roll-up after the split-conformal calibration.
 
     .venv/bin/python bench/bench_forecast.py [--data data/sample] [--repeat 1]
 """
@@ -20,7 +21,14 @@ from pathlib import Path
 import pandas as pd
 
 import salesops as so
-from salesops.forecast import MODELS, SnapshotBuilder, backtest, backtest_scores
+from salesops.forecast import (
+    MODELS,
+    SnapshotBuilder,
+    backtest,
+    backtest_scores,
+    calibrate_backtest,
+    coverage_by_level,
+)
 
 DEFAULT = Path(__file__).resolve().parents[1] / "data" / "sample"
 
@@ -49,6 +57,10 @@ def main() -> None:
     print("\nTotal by as-of point:")
     by_point = backtest_scores(results.loc[results["dimension"] == "total"], by=["point", "method"])
     print(by_point.pivot(index="method", columns="point", values=["wape", "coverage"]).round(3).to_string())
+    calibrated = calibrate_backtest(results)
+    for m in MODELS:
+        print(f"\n{m}: P10-P90 coverage per level, calibrated on earlier quarters only (simulated beside it):")
+        print(coverage_by_level(calibrated, m).round(3).to_string(index=False))
     total = scores.loc[scores["dimension"] == "total"].set_index("method")
     best = total.loc[list(MODELS), "wape"].idxmin()
     b, wp, cm = total.loc[best], total.loc["weighted_pipeline"], total.loc["commit"]

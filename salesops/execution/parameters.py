@@ -88,7 +88,7 @@ PARAMETER_RULES: dict[str, ParameterRule] = {
     # 03_pipeline_and_funnel
     "stale_days": ParameterRule("int", 0, 3650),
     # 04_forecast
-    "backtest_quarters": ParameterRule("int", 1, 40),
+    "backtest_quarters": ParameterRule("int", 0, 40),  # 0: the full backtest
     "backtest_point": ParameterRule("str", choices=("day 1", "week 4", "week 8")),
     # 05_leads_and_routing
     "routing_rules": ParameterRule("str"),
