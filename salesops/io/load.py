@@ -21,6 +21,7 @@ from salesops.io import decimals
 from salesops.io.cache import cache_key, read_cache
 from salesops.io.coerce import EXPECTED, ColumnFormat, coerce, null_mask
 from salesops.io.data import SalesData
+from salesops.io.distinct import distinct_rows
 from salesops.io.era import failure_messages
 from salesops.io.errors import LoadError, ValidationError
 from salesops.io.expressions import ExpressionError, columns_in, compile_expression, evaluate
@@ -360,6 +361,7 @@ def _map_part(raw: RawFrame, target: SourceMapping) -> _Part:
             f"the file has: {', '.join(map(str, frame.columns))}"
         )
     coerced: dict[str, pd.Series] = {}
+    failed_cells: dict[str, pd.Series] = {}
     problems = []
     nulled: list[str] = []
     for name, values in selected.items():
@@ -370,6 +372,9 @@ def _map_part(raw: RawFrame, target: SourceMapping) -> _Part:
             if note:
                 nulled.append(note)
         coerced[name] = out
+        failed_cells[name] = failed
+        if target.distinct:
+            continue  # judged per key below; the fact table sharing the source reports the row
         if failed.any():
             positions = failed.to_numpy().nonzero()[0]
             bad = values.iloc[positions].astype(str)
@@ -398,6 +403,18 @@ def _map_part(raw: RawFrame, target: SourceMapping) -> _Part:
                 )
             )
     canonical = pd.DataFrame(coerced, index=frame.index)
+    if target.distinct:
+        result = distinct_rows(canonical, spec.primary_key, pd.DataFrame(failed_cells, index=frame.index), raw.origin,
+                               target.table)
+        return _Part(
+            origin=raw.origin,
+            raw=frame.iloc[result.positions].reset_index(drop=True),
+            frame=result.frame,
+            row_numbers=row_numbers[result.positions],
+            problems=pd.DataFrame(columns=relations.PROBLEM_COLUMNS),
+            malformed=raw.malformed,
+            skipped="; ".join([x for x in (skipped, *nulled, result.note) if x]) or None,
+        )
     return _Part(
         origin=raw.origin,
         raw=frame,

@@ -97,6 +97,10 @@ class SourceMapping:
         Canonical column -> source column names, in order of preference (the first one present is used).
     values, constants, derive, formats : dict
         Recodings, constant values, derived columns and parsing hints per canonical column.
+    distinct : bool
+        ``distinct: true``: the table is derived as one row per key from a source that repeats it (accounts
+        from order lines): rows without a key are skipped and counted; a column whose rows disagree for one
+        key is nulled for that key and reported, never silently picked (see ``salesops.io.distinct``).
     null_invalid : frozenset of str
         Optional canonical columns declared ``on_invalid: null``: an unreadable or disallowed value is nulled
         and reported instead of rejecting the row.
@@ -116,6 +120,7 @@ class SourceMapping:
     where: dict[str, tuple[str, ...]] = field(default_factory=dict)
     null_invalid: frozenset[str] = frozenset()
     join: Join | None = None
+    distinct: bool = False
     origin: str | None = None  # the mapping file, for messages
 
     def matches(self, stem: str) -> bool:
@@ -269,7 +274,8 @@ def parse_mapping(doc: Any, origin: str, path: Path | None = None) -> Mapping:
 def _parse_source(table: str, item: dict, origin: str, defaults: ColumnFormat) -> SourceMapping:
     known = set(TABLES[table].column_names)
     where = f"mapping file {origin}, table {table!r}"
-    allowed_keys = {"from", "columns", "values", "constants", "derive", "formats", "where", "on_invalid", "join"}
+    allowed_keys = {"from", "columns", "values", "constants", "derive", "formats", "where", "on_invalid", "join",
+                    "distinct"}
     extra = set(item) - allowed_keys
     if extra:
         raise LoadError(f"{where}: unknown key(s) {sorted(extra)}; expected: {sorted(allowed_keys)}")
@@ -320,8 +326,18 @@ def _parse_source(table: str, item: dict, origin: str, defaults: ColumnFormat) -
         where=_where(item.get("where"), where),
         null_invalid=frozenset(null_invalid),
         join=_join(item.get("join"), where),
+        distinct=_distinct(item.get("distinct", False), table, where),
         origin=origin,
     )
+
+
+def _distinct(value: Any, table: str, where: str) -> bool:
+    """``distinct: true``: the table is the distinct rows of its source (accounts from order lines)."""
+    if not isinstance(value, bool):
+        raise LoadError(f"{where}: 'distinct' must be true or false, got {value!r}")
+    if value and not TABLES[table].primary_key:
+        raise LoadError(f"{where}: 'distinct: true' needs a table with a key; {table!r} has none")
+    return value
 
 
 def _era(value: Any, where: str) -> str:

@@ -215,3 +215,18 @@ def test_online_retail(retail, retail_raw):
     assert not tx["transaction_id"].str.startswith("C").any()
     expected_amount = (retail_raw.loc[~bad, "Quantity"] * retail_raw.loc[~bad, "UnitPrice"]).sum()
     assert tx["amount"].sum() == pytest.approx(expected_amount)
+
+
+@pytest.mark.slow
+def test_online_retail_accounts_are_the_distinct_customers_of_the_order_lines(retail, retail_raw):
+    with_id = retail_raw.dropna(subset=["CustomerID"])
+    countries = with_id.groupby("CustomerID")["Country"].nunique()
+    accounts = retail.accounts.set_index("account_id")
+    assert len(accounts) == with_id["CustomerID"].nunique() == 4_372
+    assert _counts(retail, "accounts") == {"read": 4_372, "accepted": 4_372, "rejected": 0}
+    torn = {str(int(c)) for c in countries[countries > 1].index}
+    assert len(torn) == 8 and set(accounts.index[accounts["country"].isna()]) == torn  # nulled, never picked
+    single = with_id.groupby("CustomerID")["Country"].first()
+    assert accounts.loc["17850", "country"] == single.loc[17850.0] == "United Kingdom"
+    notes = " ".join(retail.quality.ignored)
+    assert "135,080 row(s)" in notes and "accounts.country: 8 account_id(s)" in notes
