@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
-from salesops.experiments.common import cutoff_of, known_at, require_table
+from salesops.experiments.common import MissingData, cutoff_of, known_at, require_table
 from salesops.paths import templates_dir
 from salesops.safe_yaml import load_yaml
 from salesops.stats import fit_beta_prior, shrink_rates
@@ -186,9 +186,17 @@ def coaching_signals(data: Any, role: str = "AE", by: str = "segment", quarter: 
     -------
     DataFrame
         ``rep_id, peer_group, kind, metric, label, successes, trials, raw_rate, shrunk_rate, lower, upper,
-        peer_rate, gap, p_below, flag, impact``; ``.attrs["notes"]`` lists what could not be measured.
+        peer_rate, gap, p_below, flag, impact``; ``.attrs["notes"]`` lists what could not be measured (empty,
+        with the reason as its note, when the data have no reps or no deals).
     """
-    rates = rep_rates(data, role, by, quarter, as_of, months)
+    cols = ["rep_id", "peer_group", "kind", "metric", "label", "successes", "trials", "raw_rate", "shrunk_rate",
+            "lower", "upper", "peer_rate", "gap", "p_below", "flag", "impact"]
+    try:
+        rates = rep_rates(data, role, by, quarter, as_of, months)
+    except MissingData as exc:  # no reps or no deals: the page says what is missing instead of failing
+        out = pd.DataFrame(columns=cols)
+        out.attrs["notes"] = [str(exc)]
+        return out
     rows = []
     for (_grp, _metric), sub in rates.groupby(["peer_group", "metric"], sort=False):
         sub = sub[sub["trials"] > 0]
@@ -219,8 +227,6 @@ def coaching_signals(data: Any, role: str = "AE", by: str = "segment", quarter: 
         res["flag"] = np.where((res["p_below"] >= probability) & (res["gap"] <= -min_gap), "below",
                                np.where((res["p_below"] <= 1 - probability) & (res["gap"] >= min_gap), "above", ""))
         rows.append(res)
-    cols = ["rep_id", "peer_group", "kind", "metric", "label", "successes", "trials", "raw_rate", "shrunk_rate",
-            "lower", "upper", "peer_rate", "gap", "p_below", "flag", "impact"]
     if not rows:
         out = pd.DataFrame(columns=cols)
     else:

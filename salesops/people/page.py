@@ -89,7 +89,10 @@ def describe_training(study: TrainingStudy) -> str:
 def describe_coaching(signals: pd.DataFrame, topics: pd.DataFrame) -> str:
     """How many reps have a coaching signal, and what the shrinkage did."""
     notes = list(signals.attrs.get("notes", [])) if signals is not None else []
-    if signals is None or signals.empty or signals["gap"].isna().all():
+    if signals is None or signals.empty:
+        why = " ".join(md(n[:1].upper() + n[1:]) + "." for n in notes) if notes else "No rep has deals to compare."
+        return f"**No coaching signals.** {why}"
+    if signals["gap"].isna().all():
         return "**No coaching signals.** Too few reps per peer group to compare. " + " ".join(md(n) for n in notes)
     reps = signals["rep_id"].nunique()
     below = topics["rep_id"].nunique() if len(topics) else 0

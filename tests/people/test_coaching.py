@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from _render import rendered_text
 
 from salesops.people import coaching_signals, coaching_topics, stage_exits
 from salesops.people.page import describe_coaching
@@ -115,3 +116,12 @@ def test_missing_history_is_noted_not_fatal(sample):
 def test_counts_are_counts(signals_36m, metric):
     s = signals_36m[signals_36m["metric"] == metric]
     assert (s["successes"] <= s["trials"]).all() and (s["trials"] > 0).all()
+
+
+def test_without_a_reps_table_the_signals_are_empty_and_say_why(sample):
+    tables = {name: frame for name, frame in sample.tables.items() if name != "reps"}
+    signals = coaching_signals(tables, quarter="2025Q4")
+    assert signals.empty and list(signals.columns)[:2] == ["rep_id", "peer_group"]
+    text = rendered_text(describe_coaching(signals, coaching_topics(signals)))
+    assert text.startswith("No coaching signals. The data have no `reps` table")
+    assert "too few reps" not in text.lower()
