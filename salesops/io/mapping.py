@@ -37,6 +37,11 @@ A mapping is YAML of this form (presets live in ``templates/mappings/``)::
                                      # the right key must be unique: rows sharing one are not joined, and
                                      # reported; a right column whose name the left has gets "_<source>"
         columns: {lead_id: mql_id, created_at: first_contact_date, owner_rep_id: sdr_id}
+      accounts:
+        from: order_lines
+        distinct: true               # one row per account_id from a file that repeats it; rows that
+                                     # disagree on a column null it for that key, reported
+        columns: {account_id: customer_id, name: customer_name}
       opportunity_history:
         from: OpportunityFieldHistory
         where: {Field: StageName}    # optional: only rows whose source column holds this value (or list)
