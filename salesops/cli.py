@@ -176,7 +176,7 @@ def _cmd_review(args: argparse.Namespace) -> int:
         _err(f"the data cannot be loaded: {exc}")
         return EXIT_FAILED
     for page in result.pages:
-        line = f"  {page.status:<6} {page.name}"
+        line = f"  {page.status.replace('_', ' '):<6} {page.name}"
         print(line + (f": {page.message}" if page.message else ""))
     if result.load_error:
         _err(f"the data cannot be loaded: {result.load_error}")
@@ -184,7 +184,10 @@ def _cmd_review(args: argparse.Namespace) -> int:
         _err(problem)
     if result.quarantine is not None:
         print(f"rejected rows: {result.quarantine}")
-    print(f"review {result.quarter}: {len(result.pages) - len(result.failed)} of {len(result.pages)} pages ok")
+    not_applicable = sum(p.status == "not_applicable" for p in result.pages)
+    ok_pages = len(result.pages) - len(result.failed) - not_applicable
+    print(f"review {result.quarter}: {ok_pages} of {len(result.pages)} pages ok"
+          + (f", {not_applicable} not applicable to these data" if not_applicable else ""))
     print(f"index: {result.index}")
     if result.comparison is not None:
         print(f"comparison: {result.comparison}")

@@ -411,3 +411,30 @@ def test_span_is_the_same_whatever_the_layout(mini_crm_copy):
     without = data_span(mini_crm_copy)
     assert without.end == with_flags.end
     assert latest_complete_quarter(mini_crm_copy) == Quarter(2025, 4)
+
+
+def test_a_page_not_applicable_to_the_data_says_why_and_does_not_fail_the_review(mini_crm, fixture_notebooks,
+                                                                                  tmp_path):
+    folder = tmp_path / "nbs"
+    folder.mkdir()
+    shutil.copy(fixture_notebooks / "01_tiny.ipynb", folder / "01_tiny.ipynb")
+    nb = nbformat.read(fixture_notebooks / "01_tiny.ipynb", as_version=4)
+    nb.cells = [
+        nbformat.v4.new_markdown_cell("# Needs reps"),
+        nb.cells[1],  # the parameters cell
+        nbformat.v4.new_code_cell('from salesops.report import page_not_applicable\n'
+                                  'page_not_applicable("the data have no reps table, so no payout can be computed")'),
+        nbformat.v4.new_code_cell('raise RuntimeError("a cell after the stop ran")'),
+    ]
+    nbformat.write(nb, folder / "02_needs_reps.ipynb")
+    out = tmp_path / "out"
+    result = run_review(mini_crm, "2025Q4", out, notebooks_dir=folder, jobs=2)
+    assert result.exit_code == 0
+    assert [(p.name, p.status) for p in result.pages] == [("01_tiny", "ok"), ("02_needs_reps", "not_applicable")]
+    assert result.pages[1].message == "the data have no reps table, so no payout can be computed"
+    page = (out / "02_needs_reps.html").read_text()
+    assert "This page cannot be shown for these data." in page and "no payout can be computed" in page
+    assert "Traceback" not in page and "PageNotApplicable" not in page and "a cell after the stop ran" not in page
+    index = (out / "index.html").read_text()
+    assert "so-badge so-not_applicable" in index and "no page failed" in index
+    assert json.loads((out / "metrics.json").read_text())["notebooks"]["02_needs_reps"] == "not_applicable"

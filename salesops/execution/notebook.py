@@ -104,9 +104,10 @@ class NotebookOutcome:
     name, title : str
         As in the task.
     status : str
-        ``ok`` or ``failed``.
+        ``ok``, ``failed``, or ``not_applicable`` (the page stopped itself: the data lack what it needs;
+        not a failure).
     message : str or None
-        The error, for a failed notebook.
+        The error, for a failed notebook; the reason, for one not applicable.
     executed, html : str or None
         Files written (None when not written).
     metrics_file : str
@@ -129,7 +130,20 @@ class NotebookOutcome:
 
     @property
     def ok(self) -> bool:
-        return self.status == "ok"
+        """True unless the notebook failed (a page not applicable to the data is not a failure)."""
+        return self.status in ("ok", "not_applicable")
+
+
+def _status_of(exc: BaseException) -> str:
+    """``not_applicable`` when the notebook stopped itself (:func:`salesops.report.page_not_applicable`), else
+    ``failed``."""
+    from papermill.exceptions import PapermillExecutionError
+
+    from salesops.report.applicable import NOT_APPLICABLE, PageNotApplicable
+
+    if isinstance(exc, PapermillExecutionError) and exc.ename == PageNotApplicable.__name__:
+        return NOT_APPLICABLE
+    return "failed"
 
 
 def _error_message(exc: BaseException) -> str:
@@ -138,6 +152,8 @@ def _error_message(exc: BaseException) -> str:
     if isinstance(exc, PapermillExecutionError):
         evalue = str(exc.evalue).strip()
         where = f" (cell {exc.exec_count})" if exc.exec_count else ""
+        if exc.ename == "PageNotApplicable":
+            return evalue
         return f"{exc.ename}: {evalue}{where}" if evalue else f"{exc.ename}{where}"
     return f"{type(exc).__name__}: {exc}"
 
@@ -192,7 +208,7 @@ def run_notebook(task: NotebookTask) -> NotebookOutcome:
             on_notebook_start=on_kernel_ready,
         )
     except Exception as exc:  # noqa: BLE001 - a failed notebook is reported, not raised
-        status, message = "failed", _error_message(exc)
+        status, message = _status_of(exc), _error_message(exc)
     finally:
         for key, value in saved.items():
             if value is None:

@@ -7,6 +7,7 @@ Public face::
 
 from __future__ import annotations
 
+from salesops.report.applicable import NOT_APPLICABLE, PageNotApplicable, page_not_applicable
 from salesops.report.compare import compare_documents, read_metrics_document, write_comparison
 from salesops.report.export import neutralise_cell, neutralise_frame, to_safe_csv
 from salesops.report.metrics import (
@@ -23,6 +24,9 @@ from salesops.report.pages import PageEntry, QualityHeadline, render_index, rend
 
 __all__ = [
     "METRICS_ENV",
+    "NOT_APPLICABLE",
+    "PageNotApplicable",
+    "page_not_applicable",
     "Metric",
     "compare_documents",
     "read_metrics_document",

@@ -23,6 +23,7 @@ import jinja2
 import nbformat
 
 from salesops.paths import templates_dir
+from salesops.report.applicable import NOT_APPLICABLE, strip_stop
 
 __all__ = ["PageEntry", "QualityHeadline", "report_template_dir", "render_index", "render_notebook_html"]
 
@@ -144,7 +145,7 @@ def render_index(
         keep_trailing_newline=True,
     )
     template = env.get_template(INDEX_TEMPLATE)
-    ok = all(p.status == "ok" for p in pages) and load_error is None and not problems
+    ok = all(p.status in ("ok", NOT_APPLICABLE) for p in pages) and load_error is None and not problems
     return template.render(
         title=title or f"Quarterly sales-ops review {quarter}",
         quarter=quarter,
@@ -197,7 +198,7 @@ def render_notebook_html(
     review_title : str
         Text of the link back to the index.
     status : str, optional
-        ``ok`` or ``failed``, shown as a badge.
+        ``ok``, ``failed`` or ``not_applicable``, shown as a badge.
     index_href : str
         Link back to the index.
     lang : str
@@ -217,6 +218,8 @@ def render_notebook_html(
     else:
         nb, name = nbformat.read(os.fspath(notebook), as_version=4), Path(notebook).stem
     page_title = title or notebook_title(nb, name)
+    if status == NOT_APPLICABLE:
+        strip_stop(nb)  # the page says why in a sentence; the stop's traceback is not for readers
     exporter = HTMLExporter(
         template_name=TEMPLATE_NAME,
         extra_template_basedirs=[str(report_template_dir().parent)],
