@@ -115,7 +115,7 @@ class WhatIfApp:
         gain, lose = s.movers(5)
 
         def rows(df):
-            return "".join(f"<tr><td>{html.escape(str(r.rep_id))}</td><td style='text-align:right'>"
+            return "".join(f"<tr><td>{html.escape(str(r.name))}</td><td style='text-align:right'>"
                            f"{r.change:+,.0f}</td></tr>" for r in df.itertuples()) or "<tr><td>none</td></tr>"
 
         self.movers.value = (f"<b>Gain most</b><table>{rows(gain)}</table>"
