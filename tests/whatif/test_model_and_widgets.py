@@ -81,7 +81,7 @@ def test_widget_callbacks_recompute(tiny):
     app.controls["cap"].value = 0.0
     assert "$145,500" in app.cost.value
     assert app.scenario.total_payout == 145_500.0
-    assert "a1" in app.movers.value and "+56,250" in app.movers.value
+    assert "a1" in app.movers.value and "+$56,250" in app.movers.value
     app.controls["quota_level"].value = 1.2
     assert app.scenario.total_payout < 145_500.0
     # a setting the plan validation refuses is reported, not raised
@@ -96,3 +96,54 @@ def test_widget_draws_the_figure(tiny):
     app.controls["spif_amount"].value = 2000
     assert "$90,750" in app.cost.value
     assert bytes(app.figure.value).startswith(b"\x89PNG") and bytes(app.figure.value) != first
+
+
+def test_an_unexpected_error_is_logged_not_shown(tiny, caplog, monkeypatch):
+    from salesops.whatif.app import log
+
+    app = WhatIfApp(WhatIfModel.from_data(tiny, "ae_standard", period="2025"), draw_figure=False)
+
+    def broken(levers):
+        raise RuntimeError("secret detail /srv/data")
+
+    monkeypatch.setattr(app.model, "evaluate", broken)
+    log.addHandler(caplog.handler)
+    try:
+        app.controls["cap"].value = 0.0
+    finally:
+        log.removeHandler(caplog.handler)
+    assert "could not be computed" in app.error.value
+    assert "secret detail" not in app.error.value and "Traceback" not in app.error.value
+    assert "secret detail /srv/data" in caplog.text and "RuntimeError" in caplog.text
+
+
+def test_reset_restores_the_current_plan_in_one_update(tiny):
+    app = WhatIfApp(WhatIfModel.from_data(tiny, "ae_standard", period="2025"), draw_figure=False)
+    first = app.cost.value
+    app.controls["cap"].value = 0.0
+    app.controls["quota_level"].value = 1.2
+    assert app.cost.value != first
+    calls = []
+    original = app.model.evaluate
+    app.model.evaluate = lambda levers: calls.append(levers) or original(levers)
+    app.reset()
+    assert len(calls) == 1 and app.cost.value == first
+    assert {k: c.value for k, c in app.controls.items()} == app.initial
+    assert "±$0" in app.cost.value and "±0.00 pt" in app.cost.value
+
+
+def test_comparison_rows_show_units_and_signed_changes():
+    from salesops.comp.baseline import PlanCost
+    from salesops.whatif.app import comparison_rows
+
+    rows = comparison_rows(PlanCost.of(100, 50, 1000), PlanCost.of(100, 40, 1000))
+    assert rows[0] == ("Cost of sales", "15.00%", "14.00%", "−1.00 pt")
+    assert rows[1] == ("Variable pay", "$50", "$40", "−$10")
+    assert comparison_rows(PlanCost.of(100, 50, 1000), PlanCost.of(100, 2050, 1000))[1][3] == "+$2,000"
+
+
+def test_money_axis():
+    from salesops.plots.comp import money_tick
+
+    assert [money_tick(v) for v in (140_000, 1_250_000, 950, -20_000, 0)] == [
+        "$140k", "$1.2M", "$950", "-$20k", "$0"]
