@@ -27,7 +27,15 @@ from salesops.comp.baseline import PlanCost, plan_cost, plan_year
 from salesops.comp.engine import PayoutResult, _draws, commission_cents
 from salesops.comp.plan import CompPlan
 
-__all__ = ["Levers", "Scenario", "WhatIfModel"]
+__all__ = ["Levers", "Scenario", "WhatIfModel", "rep_names"]
+
+
+def rep_names(data) -> dict[str, str]:
+    """Rep names by id from ``data.reps`` (empty when the table or its ``name`` column is missing)."""
+    reps = data.reps
+    if reps is None or "name" not in reps.columns:
+        return {}
+    return reps.dropna(subset=["name"]).set_index("rep_id")["name"].astype(str).to_dict()
 
 
 @dataclass(frozen=True)
@@ -165,10 +173,7 @@ class WhatIfModel:
         """The current plan's year on ``data`` (:func:`~salesops.comp.baseline.plan_year`: the plan fitted to
         the data, ``period`` by default the latest year with a complete period), kept as arrays."""
         year = plan_year(plan, data, period=period)
-        names = None
-        if data.reps is not None and "name" in data.reps.columns:
-            names = data.reps.dropna(subset=["name"]).set_index("rep_id")["name"].astype(str).to_dict()
-        model = cls.from_result(year.result, names=names)
+        model = cls.from_result(year.result, names=rep_names(data))
         model.period = year.period
         return model
 
