@@ -6,7 +6,7 @@
                       [--param KEY=VALUE ...] [--quiet]
     salesops validate --data PATH [--mapping M] [--strict] [--as-of DATE]
     salesops sample   --out DIR [--seed N] [--size sample|N|1x|10x|100x|large]
-    salesops whatif   [--data PATH] [--plan PLAN] [--period YEAR] [--host ADDRESS] [--port N]
+    salesops whatif   [--data PATH] [--plan PLAN] [--period YEAR] [--host ADDRESS] [--port N] [--idle-minutes N]
 
 Exit codes: 0 all well, 1 some part failed (a notebook, the data), 2 bad arguments.
 """
@@ -100,6 +100,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="address to bind (default: 127.0.0.1, this machine only; another address exposes "
                              "the app, which has no authentication, to the network)")
     whatif.add_argument("--port", type=int, default=8866, help="port (default: 8866)")
+    whatif.add_argument("--idle-minutes", type=float, default=15, metavar="N",
+                        help="shut down a visit's kernel (about 0.6 GB) after N minutes idle with no page open "
+                             "(default: 15; 0: keep every kernel until the server stops)")
     whatif.add_argument("--open", action="store_true", help="open a browser")
     return parser
 
@@ -242,6 +245,8 @@ def _cmd_whatif(args: argparse.Namespace) -> int:
         raise _UsageError(f"--plan: {exc}") from exc
     if not 0 < args.port < 65536:
         raise _UsageError(f"--port must be between 1 and 65535, got {args.port}")
+    if not args.idle_minutes >= 0:
+        raise _UsageError(f"--idle-minutes must be 0 or more, got {args.idle_minutes}")
     host = args.host.strip()
     if not host or any(c.isspace() or c in "/?#@" for c in host):
         raise _UsageError(f"--host must be an address or host name such as 127.0.0.1, got {args.host!r}")
@@ -251,7 +256,8 @@ def _cmd_whatif(args: argparse.Namespace) -> int:
               file=sys.stderr)
     shown = f"[{host}]" if ":" in host else host
     print(f"what-if app on http://{shown}:{args.port}/ (Ctrl-C stops it; errors are logged here)")
-    return subprocess.call(voila_command(args.port, ip=host, open_browser=args.open),
+    idle = max(1, round(args.idle_minutes * 60)) if args.idle_minutes else 0
+    return subprocess.call(voila_command(args.port, ip=host, open_browser=args.open, idle_timeout=idle),
                            env=voila_env(args.data, args.plan, args.period))
 
 

@@ -9,6 +9,7 @@ to the browser and logs it for the operator. Screenshots go to a temporary folde
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -153,3 +154,15 @@ def test_a_failure_shows_no_traceback_and_is_logged(chromium, tmp_path):
     assert "Traceback" not in text and "no_such_export" not in text and "File \"" not in text
     assert "Traceback" in log and "no_such_export" in log
     assert rec.foreign() == []
+
+
+def test_an_idle_kernel_is_shut_down(chromium):
+    with VoilaServer(SAMPLE, idle_timeout=4) as server:
+        page, _ = open_app(chromium, server.url)
+        page.close()  # the visit ends: its kernel has no connection left
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline and "seconds of inactivity" not in server.log_path.read_text():
+            time.sleep(1)
+        log = server.log_path.read_text()
+    assert "Culling kernels with idle durations > 4 seconds" in log
+    assert "due to" in log and "seconds of inactivity" in log

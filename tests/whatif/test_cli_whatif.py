@@ -38,6 +38,8 @@ def test_bad_arguments_exit_2(tmp_path):
     assert run.code == 2 and "measures[0].name" in run.stderr
     run = run_cli("whatif", "--data", tmp_path, "--port", "70000")
     assert run.code == 2 and "--port" in run.stderr
+    run = run_cli("whatif", "--data", tmp_path, "--idle-minutes", "-1")
+    assert run.code == 2 and "--idle-minutes" in run.stderr
     run = run_cli("whatif", "--data", tmp_path, "--host", "user@example.com")
     assert run.code == 2 and "--host" in run.stderr
 
@@ -48,6 +50,10 @@ def test_voila_command_and_environment(tmp_path):
     assert "--port=8123" in cmd and "--Voila.ip=127.0.0.1" in cmd and "--no-browser" in cmd
     assert "--show_tracebacks=False" in cmd and f"--template={TEMPLATE}" in cmd
     assert "--Voila.ip=0.0.0.0" in voila_command(8123, ip="0.0.0.0")
+    assert "--MappingKernelManager.cull_idle_timeout=900" in cmd and "--MappingKernelManager.cull_interval=60" in cmd
+    short = voila_command(8123, idle_timeout=4)
+    assert "--MappingKernelManager.cull_idle_timeout=4" in short and "--MappingKernelManager.cull_interval=2" in short
+    assert not any("cull" in c for c in voila_command(8123, idle_timeout=0))
     assert APP_NOTEBOOK.exists()
     template = JUPYTER_DIR / "voila" / "templates" / TEMPLATE
     assert (template / "index.html.j2").exists() and (template / "conf.json").exists()
