@@ -6,7 +6,7 @@
                       [--param KEY=VALUE ...] [--force] [--quiet]
     salesops validate --data PATH [--mapping M] [--strict] [--as-of DATE]
     salesops sample   --out DIR [--seed N] [--size sample|N|1x|10x|100x|large]
-    salesops whatif   [--data PATH] [--plan PLAN] [--period YEAR] [--port N]
+    salesops whatif   [--data PATH] [--plan PLAN] [--period YEAR] [--host ADDRESS] [--port N] [--idle-minutes N]
     salesops map suggest PATH [--out FILE]
 
 Exit codes: 0 all well, 1 some part failed (a notebook, the data), 2 bad arguments, 130 interrupted (Ctrl-C).
@@ -92,13 +92,21 @@ def build_parser() -> argparse.ArgumentParser:
 
     whatif = sub.add_parser("whatif", help="serve the comp-plan what-if app as a web page (Voila)",
                             description="Serve the what-if app (quota, rates, cap and SPIF levers over a comp "
-                                        "plan) with Voila on 127.0.0.1, for a sales leader without Jupyter.")
+                                        "plan) with Voila on 127.0.0.1, for a sales leader without Jupyter. The "
+                                        "server has no authentication: to share it, keep it on 127.0.0.1 behind "
+                                        "a reverse proxy that authenticates (README, 'The what-if app').")
     whatif.add_argument("--data", default="data/sample", metavar="PATH",
                         help="folder of exports, DuckDB file or database URL (default: data/sample)")
     whatif.add_argument("--plan", default="ae_standard", metavar="PLAN",
                         help="template name (templates/comp_plans) or plan YAML file (default: ae_standard)")
     whatif.add_argument("--period", default=None, metavar="YEAR", help="year or period to model (default: latest year)")
-    whatif.add_argument("--port", type=int, default=8866, help="port on 127.0.0.1 (default: 8866)")
+    whatif.add_argument("--host", default="127.0.0.1", metavar="ADDRESS",
+                        help="address to bind (default: 127.0.0.1, this machine only; another address exposes "
+                             "the app, which has no authentication, to the network)")
+    whatif.add_argument("--port", type=int, default=8866, help="port (default: 8866)")
+    whatif.add_argument("--idle-minutes", type=float, default=15, metavar="N",
+                        help="shut down a visit's kernel (about 0.6 GB) after N minutes idle with no page open "
+                             "(default: 15; 0: keep every kernel until the server stops)")
     whatif.add_argument("--open", action="store_true", help="open a browser")
 
     mapping = sub.add_parser("map", help="help write a mapping file", description="Help write a mapping file.")
@@ -257,8 +265,19 @@ def _cmd_whatif(args: argparse.Namespace) -> int:
         raise _UsageError(f"--plan: {exc}") from exc
     if not 0 < args.port < 65536:
         raise _UsageError(f"--port must be between 1 and 65535, got {args.port}")
-    print(f"what-if app on http://127.0.0.1:{args.port}/ (Ctrl-C stops it)")
-    return subprocess.call(voila_command(args.port, open_browser=args.open),
+    if not args.idle_minutes >= 0:
+        raise _UsageError(f"--idle-minutes must be 0 or more, got {args.idle_minutes}")
+    host = args.host.strip()
+    if not host or any(c.isspace() or c in "/?#@" for c in host):
+        raise _UsageError(f"--host must be an address or host name such as 127.0.0.1, got {args.host!r}")
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        print(f"warning: --host {host}: the what-if app has no authentication; anyone who can reach "
+              f"{host}:{args.port} sees the comp data. Prefer 127.0.0.1 behind an authenticating reverse proxy.",
+              file=sys.stderr)
+    shown = f"[{host}]" if ":" in host else host
+    print(f"what-if app on http://{shown}:{args.port}/ (Ctrl-C stops it; errors are logged here)")
+    idle = max(1, round(args.idle_minutes * 60)) if args.idle_minutes else 0
+    return subprocess.call(voila_command(args.port, ip=host, open_browser=args.open, idle_timeout=idle),
                            env=voila_env(args.data, args.plan, args.period))
 
 

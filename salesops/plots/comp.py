@@ -6,10 +6,21 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
 
 from salesops.plots import PALETTE, _finish
 
-__all__ = ["plot_whatif", "plot_attainment", "plot_performance_index", "plot_simulated_cost"]
+__all__ = ["money_tick", "plot_whatif", "plot_attainment", "plot_performance_index", "plot_simulated_cost"]
+
+
+def money_tick(value: float, _pos: object = None) -> str:
+    """Axis label for dollars: ``$1.2M``, ``$140k``, ``$950``, ``-$20k``."""
+    sign, a = ("-" if value < 0 else ""), abs(value)
+    if a >= 1e6:
+        return f"{sign}${a / 1e6:.1f}M"
+    if a >= 1e3:
+        return f"{sign}${a / 1e3:.0f}k"
+    return f"{sign}${a:.0f}"
 
 
 def plot_attainment(attainment, ax=None, title: str = "Attainment per rep and period") -> Figure:
@@ -37,7 +48,8 @@ def plot_whatif(scenario, title: str = "") -> Figure:
     left.bar(x, r["payout"], color=PALETTE[1], alpha=0.8, label="what-if", width=0.5)
     left.set_xticks([])
     left.set_xlabel("reps, by what-if payout")
-    left.set_ylabel("variable pay")
+    left.set_ylabel("variable pay per rep")
+    left.yaxis.set_major_formatter(FuncFormatter(money_tick))
     left.set_title("Payout per rep")
     left.legend(frameon=False, fontsize=9)
     plot_attainment(scenario.attainment, ax=right, title="Attainment")

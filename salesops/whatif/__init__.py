@@ -5,9 +5,9 @@
 >>> app.widget                                     # in a notebook; `salesops whatif` serves it with Voilà
 """
 
-from salesops.whatif.model import Levers, Scenario, WhatIfModel
+from salesops.whatif.model import Levers, Scenario, WhatIfModel, rep_names
 
-__all__ = ["Levers", "Scenario", "WhatIfApp", "WhatIfModel"]
+__all__ = ["Levers", "Scenario", "WhatIfApp", "WhatIfModel", "rep_names"]
 
 
 def __getattr__(name: str):
