@@ -424,6 +424,7 @@ def test_a_page_not_applicable_to_the_data_says_why_and_does_not_fail_the_review
         nb.cells[1],  # the parameters cell
         nbformat.v4.new_code_cell('from salesops.report import page_not_applicable\n'
                                   'page_not_applicable("the data have no reps table, so no payout can be computed")'),
+        nbformat.v4.new_markdown_cell("## A section after the stop"),
         nbformat.v4.new_code_cell('raise RuntimeError("a cell after the stop ran")'),
     ]
     nbformat.write(nb, folder / "02_needs_reps.ipynb")
@@ -433,8 +434,9 @@ def test_a_page_not_applicable_to_the_data_says_why_and_does_not_fail_the_review
     assert [(p.name, p.status) for p in result.pages] == [("01_tiny", "ok"), ("02_needs_reps", "not_applicable")]
     assert result.pages[1].message == "the data have no reps table, so no payout can be computed"
     page = (out / "02_needs_reps.html").read_text()
-    assert "This page cannot be shown for these data." in page and "no payout can be computed" in page
+    assert "This page cannot be shown for these data." in page and "The data have no reps table" in page
     assert "Traceback" not in page and "PageNotApplicable" not in page and "a cell after the stop ran" not in page
+    assert "A section after the stop" not in page and "papermill" not in page.lower()
     index = (out / "index.html").read_text()
     assert "so-badge so-not_applicable" in index and "no page failed" in index
     assert json.loads((out / "metrics.json").read_text())["notebooks"]["02_needs_reps"] == "not_applicable"

@@ -10,11 +10,12 @@
 ========================  ===================================================================================
 """
 
-from salesops.comp.engine import PayoutResult, compute_payouts, cost_of_sales
+from salesops.comp.engine import MissingCompInput, PayoutResult, compute_payouts, cost_of_sales
 from salesops.comp.plan import CompPlan, PlanError, list_templates, load_plan, parse_plan
 
 __all__ = [
     "CompPlan",
+    "MissingCompInput",
     "PayoutResult",
     "PlanError",
     "compute_payouts",

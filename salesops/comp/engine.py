@@ -44,6 +44,14 @@ _FREQ = {"month": "M", "quarter": "Q", "year": "Y"}
 _DAYS_PER_MONTH = 30.4375
 
 
+class MissingCompInput(ValueError):
+    """The data lack a table or column the plan needs (reps, quotas, deals...): the page cannot be computed.
+
+    A :class:`ValueError`, so callers that caught one before still do; the comp page reads it as "not
+    applicable to these data" rather than as a failure.
+    """
+
+
 @dataclass
 class PayoutResult:
     """What :func:`compute_payouts` returns.
@@ -159,7 +167,7 @@ def _ledger(plan: CompPlan, data, reps: pd.DataFrame, freq: str, splits, rollup:
     for m in plan.measures:
         if m.name in DEAL_TYPES:
             if data.opportunities is None:
-                raise ValueError(f"the opportunities table is missing: measure {m.name!r} needs it")
+                raise MissingCompInput(f"the opportunities table is missing: measure {m.name!r} needs it")
             if credits is None:
                 credits = credit_deals(data.opportunities, data.reps, splits=splits, rollup=rollup)
             c = credits[credits["type"].isin(DEAL_TYPES[m.name]) & credits["rep_id"].isin(in_scope)]
@@ -174,7 +182,7 @@ def _ledger(plan: CompPlan, data, reps: pd.DataFrame, freq: str, splits, rollup:
         elif m.name == "sqls":
             leads = data.leads
             if leads is None or "sql_at" not in leads.columns or "owner_rep_id" not in leads.columns:
-                raise ValueError("leads.sql_at and leads.owner_rep_id are missing: measure 'sqls' needs them")
+                raise MissingCompInput("leads.sql_at and leads.owner_rep_id are missing: measure 'sqls' needs them")
             q = leads.dropna(subset=["sql_at", "owner_rep_id"])
             q = q[q["owner_rep_id"].isin(in_scope)]
             parts.append(pd.DataFrame({
@@ -185,7 +193,7 @@ def _ledger(plan: CompPlan, data, reps: pd.DataFrame, freq: str, splits, rollup:
         elif m.name == "meetings":
             act = data.activities
             if act is None or "outcome" not in act.columns:
-                raise ValueError("activities.outcome is missing: measure 'meetings' (meetings held) needs it")
+                raise MissingCompInput("activities.outcome is missing: measure 'meetings' (meetings held) needs it")
             q = act[(act["type"] == "meeting") & (act["outcome"] == "held") & act["rep_id"].isin(in_scope)]
             parts.append(pd.DataFrame({
                 "rep_id": q["rep_id"].to_numpy(), "measure": "meetings", "item_id": q["activity_id"].to_numpy(),
@@ -224,7 +232,7 @@ def _denominators(plan: CompPlan, data, emp: pd.DataFrame) -> pd.DataFrame:
 def _table_quota(plan: CompPlan, data, m, d: pd.DataFrame) -> np.ndarray:
     quotas = data.quotas
     if quotas is None:
-        raise ValueError("the quotas table is missing: a quota plan without its own `quota` needs it")
+        raise MissingCompInput("the quotas table is missing: a quota plan without its own `quota` needs it")
     measure_col = quotas["measure"] if "measure" in quotas else pd.Series("bookings", index=quotas.index)
     q = quotas[measure_col == m.name]
     factor = 1.0
@@ -320,7 +328,7 @@ def compute_payouts(
     """
     plan = load_plan(plan) if isinstance(plan, str) else plan
     if data.reps is None:
-        raise ValueError("the reps table is missing: the payout engine needs it")
+        raise MissingCompInput("the reps table is missing: the payout engine needs it")
     freq = _FREQ[plan.period]
     reps = data.reps[data.reps["role"] == plan.role]
     as_of = data.as_of if data.as_of is not None else pd.Timestamp.now(tz="UTC")

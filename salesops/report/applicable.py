@@ -34,14 +34,22 @@ def page_not_applicable(reason: str) -> None:
 
     from salesops.escape import md
 
-    display(Markdown(f"**This page cannot be shown for these data.** {md(reason)}"))
+    display(Markdown(f"**This page cannot be shown for these data.** {md(reason[:1].upper() + reason[1:])}"))
     raise PageNotApplicable(reason)
 
 
 def strip_stop(nb) -> None:
-    """Remove the :class:`PageNotApplicable` error output from an executed notebook (in place)."""
-    for cell in nb.get("cells", []):
-        outputs = cell.get("outputs")
-        if outputs:
-            cell["outputs"] = [o for o in outputs
-                               if not (o.get("output_type") == "error" and o.get("ename") == PageNotApplicable.__name__)]
+    """Make an executed notebook that stopped itself read as a finished page (in place).
+
+    Removes papermill's error banners, the :class:`PageNotApplicable` traceback, and every cell after the one
+    that stopped (they never ran: their headings would promise sections that are not there).
+    """
+    cells = [c for c in nb.get("cells", []) if "papermill-error-cell-tag" not in c.get("metadata", {}).get("tags", [])]
+    for i, cell in enumerate(cells):
+        outputs = cell.get("outputs") or []
+        stop = [o for o in outputs if o.get("output_type") == "error" and o.get("ename") == PageNotApplicable.__name__]
+        if stop:
+            cell["outputs"] = [o for o in outputs if o not in stop]
+            cells = cells[: i + 1]
+            break
+    nb["cells"] = cells

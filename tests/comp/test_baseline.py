@@ -9,7 +9,7 @@ from dataclasses import replace
 import pytest
 
 from salesops.comp.baseline import PlanCost, plan_cost, plan_year
-from salesops.comp.engine import compute_payouts
+from salesops.comp.engine import MissingCompInput, compute_payouts
 
 
 def test_plan_cost_by_hand(tiny):
@@ -47,3 +47,11 @@ def test_plan_cost_is_the_sum_of_the_payouts(sample):
     assert c.variable_pay == round(r.payouts["payout"].sum(), 2)
     assert c.base_pay == round(r.payouts["base_pay"].sum(), 2)
     assert c.bookings == round(r.payouts["achieved"].sum(), 2)
+
+
+@pytest.mark.parametrize(("table", "message"), [("reps", "the reps table is missing"),
+                                                 ("quotas", "the quotas table is missing")])
+def test_a_missing_table_the_plan_needs_is_a_missing_input_not_a_bug(tiny, table, message):
+    without = replace(tiny, tables={k: v for k, v in tiny.tables.items() if k != table})
+    with pytest.raises(MissingCompInput, match=message):
+        plan_year("ae_standard", without, period="2025")
