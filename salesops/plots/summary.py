@@ -47,7 +47,13 @@ def plot_kpi_trends(
     -------
     matplotlib.figure.Figure
     """
-    kpis = [k for k in kpis if k in set(by_quarter["kpi"])]
+    shown = set(by_quarter.loc[by_quarter["value"].notna(), "kpi"])  # a KPI the data cannot give has no panel
+    kpis = [k for k in kpis if k in shown]
+    if not kpis:
+        fig, ax = plt.subplots(figsize=(3.4 * ncols, 2.4))
+        ax.axis("off")
+        ax.text(0.5, 0.5, "No headline number can be computed from these data", ha="center", va="center")
+        return fig
     nrows = max(1, int(np.ceil(len(kpis) / ncols)))
     fig, axes = plt.subplots(nrows, ncols, figsize=(3.4 * ncols, 2.4 * nrows), squeeze=False)
     periods = sorted(by_quarter["period"].unique())

@@ -36,7 +36,7 @@ from salesops.summary.narrative import (
     optional_insights,
 )
 from salesops.summary.page import ExecutiveSummary, data_limits, executive_summary, summary_dimension
-from salesops.summary.significance import ALPHA, evidence_text, rate_tests
+from salesops.summary.significance import ALPHA, evidence_text, rate_tests, tests_table
 
 __all__ = [
     "ALPHA",
@@ -64,6 +64,7 @@ __all__ = [
     "quarter_kpis",
     "quarter_quota",
     "rate_tests",
+    "tests_table",
     "reporting_currency",
     "summary_dimension",
     "summary_metrics",

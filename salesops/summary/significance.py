@@ -20,7 +20,7 @@ import pandas as pd
 from salesops.stats.comparisons import adjust_pvalues, compare_rates
 from salesops.summary.kpis import KPI_UNITS
 
-__all__ = ["ALPHA", "ADJUSTMENTS", "TEST_COLUMNS", "evidence_text", "rate_tests"]
+__all__ = ["ALPHA", "ADJUSTMENTS", "TEST_COLUMNS", "evidence_text", "rate_tests", "tests_table"]
 
 #: Level of the tests (two-sided).
 ALPHA = 0.05
@@ -128,3 +128,42 @@ def evidence_text(test: Mapping[str, Any], *, what: str = "groups") -> str:
                  f"{_p(float(test['p_adjusted']))} over {int(test['family'])} {what}")
     return (text + f", difference {_pts(float(test['difference']))} pts "
             f"[{_pts(float(test['lower']))}, {_pts(float(test['upper']))}]")
+
+
+def tests_table(tests: pd.DataFrame) -> pd.DataFrame | None:
+    """The tests behind the narrative's words, formatted for the page; None when there is nothing tested.
+
+    One row per rate compared (from :func:`rate_tests`): what was compared, the counts, the test, the
+    difference in points with its interval, the p-value and the adjusted one, and the verdict at the level
+    used. Rows whose rate could not be computed (no closed deals) are left out.
+    """
+    if tests is None or tests.empty:
+        return None
+    rows = tests[tests["trials"].notna() & tests["base_trials"].notna()]
+    if rows.empty:
+        return None
+
+    def _p_cell(v: float) -> str:
+        return "n/a" if not math.isfinite(float(v)) else ("< 0.001" if v < 0.001 else f"{v:.3f}")
+
+    def counts(x: float, n: float) -> str:
+        return f"{int(x):,} of {int(n):,} ({x / n:.1%})" if n else "n/a"
+
+    out = pd.DataFrame({
+        "Compared": [f"{g} win rate" if s != "company" else "Company win rate"
+                     for s, g in zip(rows["scope"], rows["group"], strict=True)],
+        "This quarter (won of closed)": [counts(x, n) for x, n in zip(rows["successes"], rows["trials"], strict=True)],
+        "Same quarter last year": [counts(x, n) for x, n in zip(rows["base_successes"], rows["base_trials"],
+                                                                  strict=True)],
+        "Test": rows["test"].to_numpy(),
+        "Difference, pts [95% interval]": [f"{_pts(d)} [{_pts(lo)}, {_pts(hi)}]"
+                                           for d, lo, hi in zip(rows["difference"], rows["lower"], rows["upper"],
+                                                                strict=True)],
+        "p": [_p_cell(v) for v in rows["p_value"]],
+        "p adjusted": [_p_cell(v) if a else "(single test)" for v, a in zip(rows["p_adjusted"], rows["adjustment"],
+                                                                            strict=True)],
+        "Verdict": [("significant" if sig else "not significant") + f" at {a:.0%}"
+                    for sig, a in zip(rows["significant"], rows["alpha"], strict=True)],
+    })
+    return out
+

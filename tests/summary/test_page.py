@@ -93,3 +93,32 @@ def test_without_quotas_the_page_says_there_is_no_target(tiny):
     assert math.isnan(bookings["target"]) and bookings["note"].startswith("no bookings target: ")
     first = s.paragraphs[0]
     assert first.startswith("**Bookings**") and "there is no quota to compare with (Quota needs the table quotas" in first
+
+
+def test_the_tests_table_for_the_page(tiny):
+    from salesops.summary import tests_table
+
+    s = executive_summary(tiny, "2025Q4")
+    table = tests_table(s.tests).set_index("Compared")
+    company = table.loc["Company win rate"]
+    assert company["This quarter (won of closed)"] == "2 of 3 (66.7%)"
+    assert company["Same quarter last year"] == "1 of 1 (100.0%)"
+    assert company["Test"] == "Fisher exact test" and company["p"] == "1.000"
+    assert company["p adjusted"] == "(single test)" and company["Verdict"] == "not significant at 5%"
+    assert company["Difference, pts [95% interval]"].startswith("-33.3 [")
+    no_rates = s.tests.assign(trials=float("nan"))
+    assert tests_table(no_rates) is None and tests_table(s.tests.iloc[:0]) is None
+
+
+def test_the_trend_figure_leaves_out_kpis_the_data_cannot_give(tiny):
+    import pandas as pd
+
+    from salesops.plots.summary import plot_kpi_trends
+    from salesops.summary import KPI_LABELS, KPI_UNITS
+
+    trend = pd.DataFrame({"period": ["2025Q3", "2025Q4"] * 2, "kpi": ["bookings"] * 2 + ["win_rate"] * 2,
+                          "value": [1e6, 2e6, float("nan"), float("nan")], "lower": float("nan"),
+                          "upper": float("nan")})
+    fig = plot_kpi_trends(trend, ["bookings", "win_rate"], KPI_LABELS, KPI_UNITS, highlight="2025Q4")
+    titles = [ax.get_title("left") or ax.get_title() for ax in fig.axes if ax.get_visible() and ax.lines]
+    assert len(titles) == 1 and titles[0].startswith("Bookings")
