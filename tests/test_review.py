@@ -243,6 +243,33 @@ def test_review_of_the_real_maven_export_with_its_mapping(tmp_path):
     assert 'mapping = "maven_crm"' in injected.source
 
 
+REAL_SETS = {  # data set: (source inside ../shared/data/real, mapping, pages not applicable to it)
+    "cdnow": ("cdnow_lifetimes/cdnow_master_transactions.csv", "io/fixtures/mappings/cdnow.yaml", {"06_comp_whatif"}),
+    "online_retail": ("uci_online_retail/online_retail_raw.parquet", "io/fixtures/mappings/online_retail.yaml",
+                      {"06_comp_whatif"}),
+    "maven_crm": ("maven_crm_sales_opportunities", "maven_crm", {"06_comp_whatif"}),
+}
+
+
+@pytest.mark.real
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(REAL_SETS))
+def test_the_whole_review_runs_on_each_real_export(name, tmp_path):
+    """Every page ok, or (the comp page, on data without reps or quotas) not applicable with its reason."""
+    source, mapping, not_applicable = REAL_SETS[name]
+    data = REAL.parent / source
+    if not data.exists():
+        pytest.skip(f"real data not found at {data} (it sits beside the clone on CI)")
+    mapping_arg = str(Path(__file__).parent / mapping) if mapping.endswith(".yaml") else mapping
+    result = run_review(data, "latest", tmp_path / "out", mapping=mapping_arg, jobs=2)
+    statuses = {p.name: p.status for p in result.pages}
+    assert result.exit_code == 0, [(p.name, p.message) for p in result.pages if not p.ok]
+    assert {n for n, s in statuses.items() if s == "not_applicable"} == not_applicable
+    assert all(s == "ok" for n, s in statuses.items() if n not in not_applicable), statuses
+    comp = next(p for p in result.pages if p.name == "06_comp_whatif")
+    assert "table is missing" in comp.message
+
+
 # --- the committed sample, as `make review` runs it ----------------------------------------------------------
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
