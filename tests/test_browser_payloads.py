@@ -12,17 +12,12 @@ about as long as tests/test_browser.py's review of the sample (10 min in all on 
 
 from __future__ import annotations
 
-import functools
-import http.server
-import threading
 from pathlib import Path
 
 import pytest
+from _browser import chromium, serving
 from _payloads import MARKER, SCRIPT, write_payload_crm
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run", "--disable-quic"]
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
 
 #: Pages that show names from the data, so the payload must be visible on them as text.
@@ -63,32 +58,17 @@ def payload_review(tmp_path_factory):
     return run_review(root / "crm", "2025Q4", out, jobs=2), out
 
 
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format, *args):  # noqa: A002 - the base class's name
-        pass
-
-
 @pytest.fixture(scope="module")
 def served(payload_review):
+    """The review folder on http://127.0.0.1:<free port>/."""
     _, out = payload_review
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(out)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}", out
-    server.shutdown()
-    server.server_close()
+    with serving(out) as url:
+        yield url, out
 
 
 @pytest.fixture(scope="module")
 def browser():
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is missing (apt-get install -y chromium; .ci/run installs it)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+    yield from chromium()
 
 
 def inspect(browser, url: str, screenshot: Path | None = None) -> dict:

@@ -105,8 +105,8 @@ def _cells(deal: Deal, decimal_comma: bool) -> list[str]:
 
 def _corrupt_cells(cells: list[str], fault: str) -> list[str]:
     cells = list(cells)
-    if fault == "negative_amount":
-        cells[8] = "-" + cells[8]
+    if fault == "negative_amount":  # -0.00 is no negative amount: a zero deal gets -5
+        cells[8] = "-" + cells[8] if any(ch in "123456789" for ch in cells[8]) else "-5"
     elif fault == "underscore_amount":
         cells[8] = "1_000"
     elif fault == "bool_amount":
