@@ -26,7 +26,7 @@ Semantics
 Columns are read as numbers (money strings such as ``"$1,000.50"`` included) into float arrays with NaN for
 missing or unreadable cells. Every operation is vectorised (NumPy) and missing propagates: a cell is missing
 when any input it depends on is missing (except through ``coalesce``), a comparison or logical result is
-1.0 / 0.0, a truth value is "not zero", and a result that is infinite (a division by zero, an overflow) is
+1.0 / 0.0, a condition holds where it is not zero, and a result that is infinite (a division by zero, an overflow) is
 missing.
 """
 
@@ -350,14 +350,14 @@ class _Evaluator:
         if isinstance(node, ast.UnaryOp):
             x = self.value(node.operand)
             if isinstance(node.op, ast.Not):
-                return _missing_where(1.0 - _truth(x), x)
+                return _missing_where(1.0 - _nonzero(x), x)
             return -x if isinstance(node.op, ast.USub) else x
         if isinstance(node, ast.BoolOp):
             values = [self.value(v) for v in node.values]
             combine = np.logical_and if isinstance(node.op, ast.And) else np.logical_or
-            out = _truth(values[0])
+            out = _nonzero(values[0])
             for v in values[1:]:
-                out = combine(out, _truth(v))
+                out = combine(out, _nonzero(v))
             return _missing_where(out.astype(float), *values)
         if isinstance(node, ast.Compare):
             return self.compare(node)
@@ -394,14 +394,14 @@ class _Evaluator:
             return out  # NaN propagates through np.minimum / np.maximum
         if name == "where":
             condition, a, b = args
-            return _missing_where(np.where(_truth(condition), a, b), condition)
+            return _missing_where(np.where(_nonzero(condition), a, b), condition)
         out = args[0].copy()  # coalesce
         for v in args[1:]:
             out = np.where(np.isnan(out), v, out)
         return out
 
 
-def _truth(x: np.ndarray) -> np.ndarray:
+def _nonzero(x: np.ndarray) -> np.ndarray:
     return np.nan_to_num(x, nan=0.0) != 0
 
 

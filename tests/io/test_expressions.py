@@ -17,7 +17,7 @@ import salesops
 from salesops.io import LoadError
 from salesops.io.coerce import coerce
 from salesops.io.expressions import MAX_LENGTH, ExpressionError, compile_expression, evaluate
-from salesops.io.load import _derive
+from salesops.io.parts import _derive
 
 ROOT = Path(__file__).resolve().parents[2]
 AS_OF = "2024-06-30"
